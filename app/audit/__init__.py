@@ -1,0 +1,1 @@
+"""The tamper-evident audit log: events, their Merkle tree, signed checkpoints, exports."""
