@@ -11,7 +11,7 @@ import pytest
 from app.paths import Home
 from app.vault import Vault
 
-PASSPHRASE = "correct horse \"battery\" \\ staple 🙂"
+PASSPHRASE = 'correct horse "battery" \\ staple 🙂'
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,8 @@ IMPORT_EVERY_CORE_MODULE = """
 import tests.headless
 import importlib, pkgutil, sys
 import app
-names = [m.name for m in pkgutil.walk_packages(app.__path__, "app.") if not m.name.endswith("__main__")]
+modules = pkgutil.walk_packages(app.__path__, "app.")
+names = [m.name for m in modules if not m.name.endswith("__main__")]
 for name in names:
     importlib.import_module(name)
 assert not {"PySide6", "shiboken6", "ui"} & set(sys.modules), "Qt was imported"

@@ -16,16 +16,9 @@ from app.paths import Home
 from app.vault import Vault, keyslots
 from app.vault.documents import store_document
 from tests.conftest import PASSPHRASE
+from tests.helpers import TextPage
 
 FAST_KDF = keyslots.KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
-
-
-class Page:
-    def __init__(self, number: int, text: str | None) -> None:
-        self.number = number
-        self.text = text
-        self.image = None
-        self.image_media_type = None
 
 
 def file_bytes(home: Home) -> dict[str, bytes]:
@@ -156,11 +149,16 @@ def test_flipped_bytes_are_damage_never_wrong_passphrase_never_read_silently(tmp
     vault, _ = Vault.create(home, PASSPHRASE, kdf=FAST_KDF)
     rng = random.Random(7)
     for n in range(40):
-        text = f"note {n} " + " ".join(rng.choice(["pump", "valve", "5 mg", "BP"]) for _ in range(300))
+        text = f"note {n} " + " ".join(
+            rng.choice(["pump", "valve", "5 mg", "BP"]) for _ in range(300)
+        )
         with vault.transaction() as tx:
             store_document(
-                tx, name=f"n{n}.txt", media_type="text/plain", content=text.encode(),
-                pages=[Page(1, text)],
+                tx,
+                name=f"n{n}.txt",
+                media_type="text/plain",
+                content=text.encode(),
+                pages=[TextPage(1, text)],
             )
     (events,) = vault.query("SELECT count(*) FROM audit_events")[0]
     original_rows = _read_everything(vault, events)
@@ -201,7 +199,7 @@ def test_flipped_bytes_are_damage_never_wrong_passphrase_never_read_silently(tmp
 def test_audit_events_and_revisions_are_append_only(vault):
     with vault.transaction() as tx:
         doc_id, _ = store_document(
-            tx, name="a.txt", media_type="text/plain", content=b"abc", pages=[Page(1, "abc")]
+            tx, name="a.txt", media_type="text/plain", content=b"abc", pages=[TextPage(1, "abc")]
         )
         result_id = tx.execute(
             "INSERT INTO results (document_id, kind, provenance_json, created_utc)"
@@ -225,12 +223,16 @@ def test_audit_events_and_revisions_are_append_only(vault):
 def test_documents_are_stored_once_and_imports_audited(vault):
     with vault.transaction() as tx:
         first, created = store_document(
-            tx, name="a.txt", media_type="text/plain", content=b"same", pages=[Page(1, "same")]
+            tx, name="a.txt", media_type="text/plain", content=b"same", pages=[TextPage(1, "same")]
         )
     assert created
     with vault.transaction() as tx:
         again, created_again = store_document(
-            tx, name="copy.txt", media_type="text/plain", content=b"same", pages=[Page(1, "same")]
+            tx,
+            name="copy.txt",
+            media_type="text/plain",
+            content=b"same",
+            pages=[TextPage(1, "same")],
         )
     assert (again, created_again) == (first, False)
     imports = [e for e in read_events(vault) if e.action == "document.import"]

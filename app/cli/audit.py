@@ -1,0 +1,143 @@
+"""`fieldscribe audit log | verify | export | check`."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict
+from pathlib import Path
+
+from app.audit import exchange, log
+from app.cli import common
+from app.errors import BadInput, FieldscribeError
+
+
+class ExportTampered(FieldscribeError):
+    """An export that decrypts but is not intact (exit code 1)."""
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    audit = commands.add_parser("audit", help="the tamper-evident audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="COMMAND", required=True)
+
+    show = common.add_command(audit_commands, "log", cmd_log, "list the audit events")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    common.add_command(
+        audit_commands,
+        "verify",
+        cmd_verify,
+        "recompute the log's Merkle tree and check it against the signed checkpoint",
+    )
+
+    # Here --passphrase-file is the export's passphrase; give the vault's before `audit`
+    # (fieldscribe --passphrase-file VAULT_PW audit export ...) or in FIELDSCRIBE_PASSPHRASE_FILE.
+    export = common.add_command(
+        audit_commands,
+        "export",
+        cmd_export,
+        "write the log, signed and age-encrypted, for a supervisor",
+        vault_passphrase=False,
+    )
+    export.add_argument("--out", required=True, metavar="FILE", help="the .fsaudit file to write")
+    to = export.add_mutually_exclusive_group(required=True)
+    to.add_argument("--recipient", metavar="AGE_PUBKEY", help="encrypt to this age public key")
+    to.add_argument(
+        "--passphrase-file",
+        dest="export_passphrase_file",
+        metavar="FILE",
+        help="encrypt with the passphrase in FILE",
+    )
+
+    check = common.add_command(
+        audit_commands,
+        "check",
+        cmd_check,
+        "verify an exported log offline (exit 0 intact, 1 tampered, 2 unusable input)",
+        vault_passphrase=False,
+    )
+    check.add_argument("file", metavar="FILE", help="the .fsaudit file")
+    key = check.add_mutually_exclusive_group(required=True)
+    key.add_argument("--identity", metavar="AGE_KEY_FILE", help="the age secret key file")
+    key.add_argument(
+        "--passphrase-file",
+        dest="export_passphrase_file",
+        metavar="FILE",
+        help="the export's passphrase in FILE",
+    )
+    check.add_argument(
+        "--previous", metavar="OLD_FILE", help="an earlier export that this one must extend"
+    )
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    with common.unlocked_vault(args) as vault:
+        events = log.read_events(vault)
+    if args.json:
+        common.print_json({"events": [asdict(event) for event in events]})
+        return 0
+    for event in events:
+        target = f"{event.object_type}:{event.object_id}"
+        print(
+            f"{event.seq:>6}  {event.ts_utc}  {event.actor}  {event.action:<24} "
+            f"{target}  {event.outcome}"
+        )
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    with common.unlocked_vault(args) as vault:
+        size = log.verify(vault)
+    print(f"The audit log is intact: {size} events match the signed checkpoint.")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    passphrase = None
+    if args.export_passphrase_file:
+        passphrase = common.read_secret_file(args.export_passphrase_file, "export passphrase file")
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise BadInput(f"{out}: the folder {out.parent} does not exist.")
+    with common.unlocked_vault(args) as vault:
+        report = log.export(vault, out, recipient=args.recipient, passphrase=passphrase)
+    print(f"Exported {report.events} events to {report.path} (SHA-256 {report.sha256}).")
+    return 0
+
+
+def _read_export(path: str, args: argparse.Namespace) -> bytes:
+    try:
+        ciphertext = Path(path).read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read the file ({exc.strerror}).") from None
+    if args.identity:
+        identity = common.read_text_file(args.identity, "identity file")
+        return exchange.decrypt(ciphertext, path, identity_text=identity)
+    passphrase = common.read_secret_file(args.export_passphrase_file, "export passphrase file")
+    return exchange.decrypt(ciphertext, path, passphrase=passphrase)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    new_plain = _read_export(args.file, args)
+    old_plain = _read_export(args.previous, args) if args.previous else None
+    try:
+        new = exchange.check_plaintext(new_plain)
+    except exchange.Tampered as exc:
+        raise ExportTampered(f"{args.file}: TAMPERED: {exc}.") from exc
+    if old_plain is not None:
+        try:
+            old = exchange.check_plaintext(old_plain)
+        except exchange.Tampered as exc:
+            raise ExportTampered(f"{args.previous}: TAMPERED: {exc}.") from exc
+        try:
+            exchange.check_extends(new, old)
+        except exchange.Tampered as exc:
+            raise ExportTampered(f"{args.file}: TAMPERED: {exc} ({args.previous}).") from exc
+    print(
+        f"{args.file}: intact — {new.tree_size} events from {new.origin}, "
+        f"device key {new.fingerprint}."
+    )
+    if old_plain is not None:
+        print(
+            f"It extends {args.previous} ({old.tree_size} events): nothing was removed or "
+            "rewritten since."
+        )
+    return 0
