@@ -28,3 +28,4 @@ def pytest_addoption(parser):
     # the shared pyproject configuration is still valid here.
     parser.addini("qt_api", "used by pytest-qt in the ui run")
     parser.addini("qt_log_level_fail", "used by pytest-qt in the ui run")
+    parser.addini("qt_log_ignore", "used by pytest-qt in the ui run", type="linelist")
