@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,3 +49,11 @@ def resolve_home(override: str | os.PathLike[str] | None = None) -> Home:
     if from_env:
         return Home(Path(from_env).expanduser().absolute())
     return Home(platformdirs.user_data_path(APP_NAME, appauthor=False))
+
+
+def assets_dir() -> Path:
+    """Bundled templates, samples and icons: inside a frozen bundle, or beside the source tree."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "assets"
+    return Path(__file__).resolve().parents[1] / "assets"

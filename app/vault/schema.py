@@ -52,7 +52,6 @@ MIGRATIONS: list[str] = [
         id INTEGER PRIMARY KEY,
         document_id INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
         kind TEXT NOT NULL CHECK (kind IN ('digitize', 'summarize', 'extract')),
-        template_id INTEGER REFERENCES templates (id),
         provenance_json TEXT NOT NULL,
         created_utc TEXT NOT NULL
     );
