@@ -13,10 +13,10 @@ import sys
 import traceback
 
 from app import __version__
-from app.cli import audit, common, vault
+from app.cli import audit, common, models, vault
 from app.errors import Cancelled, FieldscribeError
 
-_AREAS = (vault, audit)
+_AREAS = (vault, models, audit)
 
 
 def build_parser() -> argparse.ArgumentParser:
