@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SETUP_STAMP := $(VENV)/.setup-done
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test test-data lint bench clean
 
 setup: $(SETUP_STAMP)
 
@@ -21,9 +21,18 @@ run: setup
 	$(BIN)/fieldscribe
 
 # The core's tests run with Qt made unimportable, proving app/ is headless; then the UI's.
-test: setup
+test: setup test-data
 	$(BIN)/python -m pytest -p tests.headless -p no:pytest-qt tests/app
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest tests/ui
+
+# Debian's handwriting fonts for the OCR tests' generated notes; instant when already installed.
+HANDWRITING_FONTS := fonts-dkg-handwriting fonts-breip fonts-bwht fonts-femkeklaver \
+	fonts-humor-sans fonts-rufscript fonts-sjfonts
+test-data:
+	@test "$$(dpkg-query -W -f='$${Status}\n' $(HANDWRITING_FONTS) 2>/dev/null | \
+		grep -c ' ok installed$$')" = "$(words $(HANDWRITING_FONTS))" || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		$(HANDWRITING_FONTS); }
 
 lint: setup
 	$(BIN)/ruff check app ui tests bench packaging

@@ -1,0 +1,88 @@
+"""Ingest: a file's bytes become a `Document` of pages, typed by content and within the limits.
+
+Every refusal is `BadInput("<file name>: <reason>.")`; nothing a parser raises escapes otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from app.cancel import CancelToken
+from app.errors import BadInput
+from app.ingest import limits, sniff
+from app.ingest.document import Document, Page, Progress
+from app.ingest.images import load_image_pages
+from app.ingest.pdf import load_pdf_pages
+from app.ingest.text import decode_text, split_pages
+from app.ingest.word import load_docx_text
+
+__all__ = ["Document", "Page", "Progress", "load_bytes", "load_document"]
+
+
+def load_document(
+    path: Path | str, *, progress: Progress | None = None, cancel: CancelToken | None = None
+) -> Document:
+    source = str(path)
+    name = Path(path).name
+    try:
+        with open(path, "rb") as file:
+            if os.fstat(file.fileno()).st_size > limits.MAX_FILE_BYTES:
+                raise _too_big(name)
+            # One byte past the limit: a file that grew since, or a device, is still caught.
+            data = file.read(limits.MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise BadInput(f"{name}: no such file.") from None
+    except IsADirectoryError:
+        raise BadInput(f"{name}: is a folder, not a file.") from None
+    except PermissionError:
+        raise BadInput(f"{name}: permission denied.") from None
+    except OSError as error:
+        raise BadInput(f"{name}: cannot be read ({error.strerror or error}).") from None
+    return _load(data, source, name, progress, cancel)
+
+
+def load_bytes(
+    data: bytes,
+    source: str,
+    *,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> Document:
+    return _load(data, source, Path(source).name or source, progress, cancel)
+
+
+def _load(
+    data: bytes,
+    source: str,
+    name: str,
+    progress: Progress | None,
+    cancel: CancelToken | None,
+) -> Document:
+    """`name` (the file name without its folders) is what refusals show."""
+    if not data:
+        raise BadInput(f"{name}: the file is empty.")
+    if len(data) > limits.MAX_FILE_BYTES:
+        raise _too_big(name)
+    media_type = sniff.sniff(data)
+    deadline = limits.Deadline(name)
+    if media_type == sniff.PDF:
+        pages = load_pdf_pages(data, name, progress, cancel, deadline)
+    elif media_type in (sniff.PNG, sniff.JPEG, sniff.TIFF):
+        pages = load_image_pages(data, name, media_type, progress, cancel, deadline)
+    elif media_type == sniff.DOCX:
+        pages = [Page(1, load_docx_text(data, name), None, None)]
+    elif kind := sniff.unsupported_kind(data):
+        raise BadInput(f"{name}: is {kind}, which is not supported.")
+    else:
+        media_type = sniff.TEXT
+        texts = split_pages(decode_text(data, name))
+        pages = [Page(number, text, None, None) for number, text in enumerate(texts, 1)]
+    return Document(source, media_type, hashlib.sha256(data).hexdigest(), data, pages)
+
+
+def _too_big(name: str) -> BadInput:
+    return BadInput(
+        f"{name}: the file is over the limit of {limits.MAX_FILE_BYTES // (1024 * 1024)} MB."
+    )

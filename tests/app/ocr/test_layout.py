@@ -1,0 +1,84 @@
+"""Reading order and number repair on hand-made detections: no engine, no images."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from app.ocr.engine import Detection
+from app.ocr.layout import reading_order, skew_degrees
+from app.ocr.numbers import repair_numbers
+
+
+def _fragment(text: str, x: float, y: float, width: float, height: float = 40, tilt=0.0):
+    """A detection whose box starts at (x, y), turned by `tilt` degrees about the origin."""
+    corners = np.array(
+        [[x, y], [x + width, y], [x + width, y + height], [x, y + height]], np.float32
+    )
+    angle = math.radians(tilt)
+    rotation = np.array(
+        [[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]], np.float32
+    )
+    return Detection(corners @ rotation.T, text, 0.99)
+
+
+def _texts(paragraphs) -> list[list[str]]:
+    return [[line.text for line in paragraph] for paragraph in paragraphs]
+
+
+def test_tilted_lines_with_word_gaps_group_by_line_not_by_height():
+    # At 5° the right end of a 1000-pixel line sits lower than the next line's left end.
+    fragments = [
+        _fragment(text, x, y, 250, tilt=5)
+        for y, words in ((100, ("Visit", "on", "12/03")), (165, ("BP", "142/91", "seated")))
+        for x, text in zip((100, 450, 800), words, strict=True)
+    ]
+    assert skew_degrees(fragments) == pytest.approx(5, abs=0.1)
+    assert _texts(reading_order(fragments[::-1])) == [["Visit on 12/03", "BP 142/91 seated"]]
+
+
+def test_far_apart_fields_on_one_row_stay_separate_lines_left_to_right():
+    fragments = [_fragment("Date: 12/03", 1000, 102, 200), _fragment("Name: Okafor", 50, 100, 250)]
+    assert _texts(reading_order(fragments)) == [["Name: Okafor", "Date: 12/03"]]
+
+
+def test_a_blank_line_starts_a_new_paragraph():
+    fragments = [
+        _fragment("first", 50, 100, 200),
+        _fragment("second", 50, 160, 200),
+        _fragment("after a gap", 50, 300, 300),
+    ]
+    assert _texts(reading_order(fragments)) == [["first", "second"], ["after a gap"]]
+
+
+def test_columns_are_read_one_after_the_other():
+    fragments = [
+        _fragment(f"{side} {row}", x, 100 + 60 * row, 300)
+        for row in range(3)
+        for side, x in (("left", 50), ("right", 700))
+    ]
+    assert _texts(reading_order(fragments)) == [
+        ["left 0", "left 1", "left 2"],
+        ["right 0", "right 1", "right 2"],
+    ]
+
+
+def test_nothing_detected_reads_as_nothing():
+    assert reading_order([]) == []
+
+
+@pytest.mark.parametrize(
+    ("read", "repaired"),
+    [
+        ("Ramipril 1O mg", "Ramipril 10 mg"),
+        ("Pain 2/1O", "Pain 2/10"),
+        ("on O7/04/2O25", "on 07/04/2025"),
+        ("SpO2 94% on O2 2l", "SpO2 94% on O2 2l"),  # oxygen and litres stay as written
+        ("lO weeks", "lO weeks"),  # no digit: not plainly a number
+        ("I saw 3 of them", "I saw 3 of them"),
+    ],
+)
+def test_letters_inside_numbers_are_repaired(read, repaired):
+    assert repair_numbers(read) == repaired
