@@ -14,6 +14,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyrage
 
@@ -193,3 +194,46 @@ def check_extends(new: CheckedExport, old: CheckedExport) -> None:
         raise Tampered(
             f"not an extension of the previous export: its first {old.tree_size} events differ"
         )
+
+
+def check_export_file(
+    path: Path,
+    *,
+    identity_text: str | None = None,
+    passphrase: str | None = None,
+    previous: Path | None = None,
+) -> str:
+    """Decrypt and verify an export file, and that it extends `previous` when given.
+
+    Returns the report in a sentence or two; raises BadInput when a file can't be read or
+    decrypted, and Tampered, naming the file, when it is not intact.
+    """
+
+    def checked(file: Path) -> CheckedExport:
+        try:
+            ciphertext = file.read_bytes()
+        except OSError as exc:
+            raise BadInput(f"{file}: cannot read the file ({exc.strerror}).") from None
+        plaintext = decrypt(
+            ciphertext, str(file), identity_text=identity_text, passphrase=passphrase
+        )
+        try:
+            return check_plaintext(plaintext)
+        except Tampered as exc:
+            raise Tampered(f"{file}: TAMPERED: {exc}.") from exc
+
+    new = checked(path)
+    report = (
+        f"{path}: intact — {new.tree_size} events from {new.origin}, device key {new.fingerprint}."
+    )
+    if previous is None:
+        return report
+    old = checked(previous)
+    try:
+        check_extends(new, old)
+    except Tampered as exc:
+        raise Tampered(f"{path}: TAMPERED: {exc} ({previous}).") from exc
+    return (
+        f"{report}\nIt extends {previous} ({old.tree_size} events): nothing was removed or "
+        "rewritten since."
+    )

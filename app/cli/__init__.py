@@ -13,10 +13,10 @@ import sys
 import traceback
 
 from app import __version__
-from app.cli import audit, common, models, vault
+from app.cli import audit, common, jobs, models, vault
 from app.errors import Cancelled, FieldscribeError
 
-_AREAS = (vault, models, audit)
+_AREAS = (vault, jobs, models, audit)
 
 
 def build_parser() -> argparse.ArgumentParser:

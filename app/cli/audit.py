@@ -103,41 +103,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_export(path: str, args: argparse.Namespace) -> bytes:
-    try:
-        ciphertext = Path(path).read_bytes()
-    except OSError as exc:
-        raise BadInput(f"{path}: cannot read the file ({exc.strerror}).") from None
+def cmd_check(args: argparse.Namespace) -> int:
+    identity = passphrase = None
     if args.identity:
         identity = common.read_text_file(args.identity, "identity file")
-        return exchange.decrypt(ciphertext, path, identity_text=identity)
-    passphrase = common.read_secret_file(args.export_passphrase_file, "export passphrase file")
-    return exchange.decrypt(ciphertext, path, passphrase=passphrase)
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    new_plain = _read_export(args.file, args)
-    old_plain = _read_export(args.previous, args) if args.previous else None
+    else:
+        passphrase = common.read_secret_file(args.export_passphrase_file, "export passphrase file")
     try:
-        new = exchange.check_plaintext(new_plain)
-    except exchange.Tampered as exc:
-        raise ExportTampered(f"{args.file}: TAMPERED: {exc}.") from exc
-    if old_plain is not None:
-        try:
-            old = exchange.check_plaintext(old_plain)
-        except exchange.Tampered as exc:
-            raise ExportTampered(f"{args.previous}: TAMPERED: {exc}.") from exc
-        try:
-            exchange.check_extends(new, old)
-        except exchange.Tampered as exc:
-            raise ExportTampered(f"{args.file}: TAMPERED: {exc} ({args.previous}).") from exc
-    print(
-        f"{args.file}: intact — {new.tree_size} events from {new.origin}, "
-        f"device key {new.fingerprint}."
-    )
-    if old_plain is not None:
-        print(
-            f"It extends {args.previous} ({old.tree_size} events): nothing was removed or "
-            "rewritten since."
+        report = exchange.check_export_file(
+            Path(args.file),
+            identity_text=identity,
+            passphrase=passphrase,
+            previous=Path(args.previous) if args.previous else None,
         )
+    except exchange.Tampered as exc:
+        raise ExportTampered(str(exc)) from exc
+    print(report)
     return 0

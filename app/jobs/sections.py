@@ -1,0 +1,181 @@
+"""Splitting a document into sections by its structure, and sections into sentences.
+
+Boundaries, strongest first: page breaks (form feed) always split. Then headings — Markdown
+`#` lines, short ALL-CAPS lines, short `Title:` lines with nothing after the colon — and dated
+entries (a line that starts with a date, or "Visit 3 – 12/03/2026"). Numbered items ("1. ...")
+split only a document that has neither, so a numbered plan inside a visit stays in its visit.
+A heading repeated word for word (a clinic letterhead on every visit) is boilerplate, not a
+boundary, unless the document has no other headings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.jobs.fieldparse import find_dates
+
+_MARKDOWN = re.compile(r"^\s{0,3}#{1,6}\s+\S")
+_TITLE_LINE = re.compile(r"^\s*[A-Z][\w /&()'-]{0,48}:\s*$")
+_NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+\S")
+# What may come before the date of a dated entry: "Visit 3 —", "Date:", "On", "Monday".
+_ENTRY_PREFIX = re.compile(
+    r"(?:(?:home |follow-up |clinic |site )?(?:visit|entry|review|attendance|contact|inspection|"
+    r"re-inspection|note|day|session|consultation|call|date|dated|seen)\b[^.]{0,25}|on|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day,?)[\s:–—-]*",
+    re.IGNORECASE,
+)
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:Dr|Mr|Mrs|Ms|Mx|Prof|St|No|approx|vs|e\.g|i\.e|etc|Ref|Fig)|\b[A-Z])\.$",
+    re.IGNORECASE,
+)
+# Longer runs of text are split into pieces of this size, so that no one "sentence" costs more
+# than a paragraph to score or quote.
+MAX_SENTENCE_CHARS = 500
+_SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*(?=\s+[\"'(\[]?[A-Z0-9•-])|\n")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the source: `text` is `source[start:end]` and includes its heading line."""
+
+    id: str
+    title: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class _Line:
+    start: int
+    end: int
+    text: str
+
+
+def _lines(text: str) -> list[_Line]:
+    lines, start = [], 0
+    for raw in text.splitlines(keepends=True):
+        lines.append(_Line(start, start + len(raw.rstrip("\r\n")), raw.rstrip("\r\n")))
+        start += len(raw)
+    return lines
+
+
+def _is_heading(line: str) -> bool:
+    stripped = line.strip()
+    if not stripped or len(stripped) > 70:
+        return False
+    if _MARKDOWN.match(line) or _TITLE_LINE.match(line):
+        return True
+    letters = [c for c in stripped if c.isalpha()]
+    return (
+        len(letters) >= 3
+        and all(c.isupper() for c in letters)
+        and len(stripped.split()) <= 8
+        and not stripped.endswith((".", ","))
+    )
+
+
+def _is_dated_entry(line: str) -> bool:
+    """A line that opens with a date, or with a few words announcing one ("Visit 3 — 12/03/2026",
+    "Date: 12/03/2026", "On 12 March 2026 the nurse ...")."""
+    stripped = line.strip().lstrip("#*-• ").strip()
+    dates = find_dates(stripped[:60])
+    if not dates:
+        return False
+    prefix = stripped[: dates[0].start]
+    return not prefix or _ENTRY_PREFIX.fullmatch(prefix) is not None
+
+
+def _clean_title(line: str) -> str:
+    return line.strip().lstrip("#").strip().rstrip(":").strip()
+
+
+def _normalized(line: str) -> str:
+    return " ".join(re.sub(r"[^\w ]", " ", line.lower()).split())
+
+
+def split_sections(text: str) -> list[Section]:
+    """The document's sections in order, numbered S1, S2, ... (none for a blank text)."""
+    lines = _lines(text)
+    headings = [i for i, line in enumerate(lines) if _is_heading(line.text)]
+    counts: dict[str, int] = {}
+    for i in headings:
+        counts[_normalized(lines[i].text)] = counts.get(_normalized(lines[i].text), 0) + 1
+    unique = [i for i in headings if counts[_normalized(lines[i].text)] == 1]
+    dated = [i for i, line in enumerate(lines) if _is_dated_entry(line.text)]
+    numbered = [i for i, line in enumerate(lines) if _NUMBERED.match(line.text)]
+    starts = sorted(set(unique + dated)) or (numbered if len(numbered) >= 2 else headings)
+
+    # (offset where a section starts, its title or None to take its first line)
+    cuts: list[tuple[int, str | None]] = [(0, None)]
+    cuts += [(lines[i].start, _clean_title(lines[i].text)) for i in starts]
+    page = 1
+    for match in re.finditer("\f", text):
+        page += 1
+        cuts.append((match.end(), f"Page {page}"))
+    cuts.sort(key=lambda cut: cut[0])
+
+    pieces: list[tuple[int, int, str | None]] = []
+    for (start, title), (end, _) in zip(cuts, cuts[1:] + [(len(text), None)], strict=True):
+        start, end = _trim(text, start, end)
+        if start < end:
+            pieces.append((start, end, title))
+    return _merge_bare_headings(text, pieces)
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink [start, end) past surrounding whitespace and form feeds."""
+    while start < end and text[start] in " \t\r\n\f":
+        start += 1
+    while end > start and text[end - 1] in " \t\r\n\f":
+        end -= 1
+    return start, end
+
+
+def _merge_bare_headings(text: str, pieces: list[tuple[int, int, str | None]]) -> list[Section]:
+    """A heading with nothing under it ("VISIT 3" right above "12/03/2026 Home visit") joins the
+    section after it, and the two titles are combined. A letterhead before the first boundary
+    joins it too, without lending its title."""
+    merged: list[tuple[int, int, str]] = []
+    carry: tuple[int, str | None] | None = None
+    for index, (start, end, title) in enumerate(pieces):
+        own_title = title
+        title = title or _clean_title(text[start:end].split("\n", 1)[0])[:60]
+        if carry is not None:
+            start, title = carry[0], f"{carry[1]} — {title}" if carry[1] else title
+            carry = None
+        bare = "\n" not in text[start:end] and _is_heading(text[start:end])
+        if bare and index + 1 < len(pieces):
+            carry = (start, own_title)
+            continue
+        merged.append((start, end, title))
+    return [
+        Section(f"S{number}", title, text[start:end], start, end)
+        for number, (start, end, title) in enumerate(merged, 1)
+    ]
+
+
+def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """Sentence (or line) spans of `text` as offsets plus `offset`; blank ones are left out.
+
+    A line break always ends a sentence: forms and notes put one statement per line.
+    """
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        if match.group() != "\n" and _ABBREVIATION.search(text[start : match.start() + 1]):
+            continue
+        spans.append((start, match.end()))
+        start = match.end()
+    spans.append((start, len(text)))
+    result = []
+    for begin, end in spans:
+        begin, end = _trim(text, begin, end)
+        while end - begin > MAX_SENTENCE_CHARS:  # a run-on "sentence" (OCR junk, one huge line)
+            cut = text.rfind(" ", begin + 1, begin + MAX_SENTENCE_CHARS)
+            cut = cut if cut > begin else begin + MAX_SENTENCE_CHARS
+            result.append((begin + offset, cut + offset))
+            begin, _ = _trim(text, cut, end)
+        if begin < end:
+            result.append((begin + offset, end + offset))
+    return result

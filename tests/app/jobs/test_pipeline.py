@@ -1,0 +1,241 @@
+"""The three jobs on real files, into the vault: results, provenance, audit events, cancel."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from app import jobs
+from app.audit.log import read_events
+from app.cancel import CancelToken
+from app.engine import Engine
+from app.engine.registry import default_model
+from app.errors import BadInput, Cancelled
+from app.vault.documents import search
+from tests.app.test_cli import fieldscribe, one_line_error
+
+CASE_FILE = """Riverside Community Nursing — confidential
+
+12/01/2026 Home visit
+Reviewed leg ulcer on the left shin, 3 cm, clean. Dressing changed.
+Riverside Community Nursing — confidential
+
+19/01/2026 Home visit
+Started amoxicillin 500 mg three times daily for cellulitis around the ulcer.
+Riverside Community Nursing — confidential
+
+26/01/2026 Home visit
+Redness settling. Blood pressure 138/84. Plan: continue dressing twice weekly.
+Riverside Community Nursing — confidential
+"""
+
+VISIT_FORM = """Clinical home visit
+Patient name: Ellen Morris
+Visit date: 03/02/2026
+Blood pressure: 142/91
+Pulse: 78 bpm
+Temperature: 37.2 C
+"""
+
+
+@pytest.fixture(scope="module")
+def engine():
+    with Engine(default_model()) as engine:
+        yield engine
+
+
+@pytest.fixture
+def case_file(tmp_path):
+    path = tmp_path / "case.txt"
+    path.write_text(CASE_FILE, encoding="utf-8")
+    return path
+
+
+def note_image(tmp_path, text: str):
+    image = Image.new("L", (1200, 200), 255)
+    font = ImageFont.load_default(size=48)
+    ImageDraw.Draw(image).text((40, 60), text, fill=0, font=font)
+    path = tmp_path / "note.png"
+    image.save(path)
+    return path
+
+
+def job_events(vault) -> list[tuple[str, str]]:
+    return [
+        (e.action, e.details.get("kind", ""))
+        for e in read_events(vault)
+        if e.action.startswith("job.")
+    ]
+
+
+def test_digitize_keeps_text_layers_and_reads_images(vault, tmp_path, case_file):
+    text_id = jobs.import_document(vault, case_file)
+    image_id = jobs.import_document(vault, note_image(tmp_path, "Boiler pressure 1.5 bar"))
+    assert jobs.import_document(vault, case_file) == text_id  # stored once
+
+    text_result = jobs.digitize(vault, text_id)
+    assert "Reviewed leg ulcer on the left shin, 3 cm, clean." in text_result.content["text"]
+    assert text_result.content["pages"][0]["lines"][0]["confidence"] == 1.0  # a text layer
+    image_result = jobs.digitize(vault, image_id)
+    words = image_result.content["text"].lower()
+    assert "boiler" in words and "1.5" in words
+    line = image_result.content["pages"][0]["lines"][0]
+    assert 0 < line["confidence"] <= 1 and len(line["box"]) == 4
+    assert image_result.provenance["ocr"]
+    assert [hit.document_id for hit in search(vault, "boiler")] == [image_id]
+    assert job_events(vault) == [
+        ("job.start", "digitize"),
+        ("job.finish", "digitize"),
+        ("job.start", "digitize"),
+        ("job.finish", "digitize"),
+    ]
+
+
+def test_summarize_cites_sections_and_stores_provenance(vault, case_file, engine):
+    document_id = jobs.import_document(vault, case_file)
+    result = jobs.summarize(vault, engine, document_id)
+    content = result.content
+    assert "[S" in content["summary"]
+    assert "amoxicillin 500 mg" in content["summary"]
+    assert content["summary"].count("confidential") == 0  # boilerplate is not repeated
+    assert {"id", "title", "summary"} <= set(content["sections"][0])
+    assert content["ungrounded"] == []
+    assert result.provenance["source_result"]
+    kinds = [kind for action, kind in job_events(vault) if action == "job.finish"]
+    assert kinds == ["digitize", "summarize"]  # the text came from a stored digitize result
+
+
+def test_extract_fills_a_template_with_grounded_values(vault, tmp_path, engine):
+    path = tmp_path / "visit.txt"
+    path.write_text(VISIT_FORM, encoding="utf-8")
+    document_id = jobs.import_document(vault, path)
+    result = jobs.extract(vault, engine, document_id, "clinical-home-visit")
+    fields = result.content["fields"]
+    assert result.content["template"] == "clinical-home-visit"
+    for field in fields.values():
+        assert set(field) == {"value", "evidence", "grounded", "valid", "source"}
+        if field["grounded"]:
+            assert field["evidence"] in VISIT_FORM
+    assert result.provenance["template_sha256"]
+
+
+@pytest.mark.parametrize("kind", ["digitize", "summarize", "extract"])
+def test_cancel_in_the_middle_leaves_no_partial_result(vault, tmp_path, engine, kind):
+    path = tmp_path / "two-pages.txt"
+    path.write_text(CASE_FILE + "\f" + VISIT_FORM, encoding="utf-8")
+    document_id = jobs.import_document(vault, path)
+    if kind != "digitize":
+        jobs.digitize(vault, document_id)  # so the cancel lands inside the job itself
+    cancel = CancelToken()
+
+    def cancel_once_started(done, total, message):
+        cancel.cancel()
+
+    with pytest.raises(Cancelled):
+        if kind == "digitize":
+            jobs.digitize(vault, document_id, progress=cancel_once_started, cancel=cancel)
+        elif kind == "summarize":
+            jobs.summarize(vault, engine, document_id, progress=cancel_once_started, cancel=cancel)
+        else:
+            jobs.extract(
+                vault,
+                engine,
+                document_id,
+                "clinical-home-visit",
+                progress=cancel_once_started,
+                cancel=cancel,
+            )
+    assert vault.query("SELECT count(*) FROM results WHERE kind = ?", (kind,)) == [(0,)]
+    assert job_events(vault)[-2:] == [("job.start", kind), ("job.cancel", kind)]
+
+
+def test_refused_files_are_one_sentence_and_store_nothing(vault, tmp_path):
+    bad = tmp_path / "notes.txt"
+    bad.write_bytes(b"valid start \xff\xfe\xfa not utf-8 \x80\x81")
+    with pytest.raises(BadInput, match="notes.txt"):
+        jobs.import_document(vault, bad)
+    assert vault.query("SELECT count(*) FROM documents") == [(0,)]
+
+
+def test_cli_batches_go_on_past_a_bad_file_in_the_json_shape(vault_home, passphrase_file, tmp_path):
+    good = tmp_path / "visit.txt"
+    good.write_text(VISIT_FORM, encoding="utf-8")
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    home = vault_home.root
+
+    digitized = fieldscribe(
+        "--passphrase-file", passphrase_file, "digitize", good, empty, "--json", home=home
+    )
+    assert digitized.returncode == 2
+    assert "empty.txt" in one_line_error(digitized)
+    documents = json.loads(digitized.stdout)["documents"]
+    assert [d["source"] for d in documents] == [str(good), str(empty)]
+    assert set(documents[0]) == {"source", "text", "pages"}
+    assert set(documents[0]["pages"][0]) == {"page", "text", "lines"}
+    assert set(documents[0]["pages"][0]["lines"][0]) == {"text", "confidence", "box"}
+    assert "error" in documents[1]
+
+    summarized = fieldscribe(
+        "--passphrase-file", passphrase_file, "summarize", good, "--json", home=home
+    )
+    assert summarized.returncode == 0, summarized.stderr
+    (summary,) = json.loads(summarized.stdout)["documents"]
+    assert set(summary) == {"source", "summary", "sections", "ungrounded"}
+    assert set(summary["sections"][0]) == {"id", "title", "summary"}
+
+    extracted = fieldscribe(
+        "--passphrase-file",
+        passphrase_file,
+        "extract",
+        good,
+        "--template",
+        "clinical-home-visit",
+        "--json",
+        home=home,
+    )
+    assert extracted.returncode == 0, extracted.stderr
+    (fields,) = json.loads(extracted.stdout)["documents"]
+    assert set(fields) == {"source", "template", "fields"}
+
+    found = fieldscribe(
+        "--passphrase-file", passphrase_file, "search", "Morris", "--json", home=home
+    )
+    assert found.returncode == 0
+    assert json.loads(found.stdout)["hits"]
+
+    unknown = fieldscribe(
+        "--passphrase-file",
+        passphrase_file,
+        "extract",
+        good,
+        "--template",
+        "no-such-template",
+        home=home,
+    )
+    assert unknown.returncode == 2
+    assert "no template named" in one_line_error(unknown)
+
+
+def test_templates_list(vault_home, passphrase_file):
+    listed = fieldscribe(
+        "--passphrase-file", passphrase_file, "templates", "list", "--json", home=vault_home.root
+    )
+    names = {t["name"] for t in json.loads(listed.stdout)["templates"]}
+    assert {"building-inspection", "clinical-home-visit", "incident-report"} <= names
+
+
+def test_jobs_read_the_users_corrected_text(vault, tmp_path, engine):
+    path = tmp_path / "visit.txt"
+    path.write_text(VISIT_FORM.replace("Ellen Morris", "Elen Moris"), encoding="utf-8")
+    document_id = jobs.import_document(vault, path)
+    digitized = jobs.digitize(vault, document_id)
+    corrected = {
+        **digitized.content,
+        "text": digitized.content["text"].replace("Elen Moris", "Ellen Morris"),
+    }
+    jobs.edit_result(vault, digitized.result_id, corrected)
+    result = jobs.extract(vault, engine, document_id, "clinical-home-visit")
+    assert result.content["fields"]["patient_name"]["value"] == "Ellen Morris"
