@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ui.app import MainWindow
+from app.paths import Home
+from ui.main_window import MainWindow
 
 EXECUTABLE = Path(sys.executable).with_name("fieldscribe")
 
@@ -39,10 +40,16 @@ def test_a_command_runs_headless_through_the_same_executable():
     assert result.stdout.startswith("fieldscribe ")
 
 
-def test_the_main_window_opens(qtbot):
-    window = MainWindow()
+def test_the_main_window_opens_on_the_create_screen_without_a_vault(qtbot, tmp_path):
+    window = MainWindow(Home(tmp_path / "home"))
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
     assert window.objectName() == "mainWindow"
     assert window.windowTitle() == "Fieldscribe"
+    assert window.pages.currentWidget().objectName() == "createPage"
+
+
+def test_the_main_window_opens_on_the_unlock_screen_with_a_vault(window):
+    assert window.pages.currentWidget().objectName() == "unlockPage"
+    assert window.unlock_page.passphrase.hasFocus() or not window.isActiveWindow()

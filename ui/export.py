@@ -1,0 +1,221 @@
+"""Export a result to hand in: PDF (drawn here with QPdfWriter), DOCX, CSV or JSON (app.jobs).
+
+Leaving the vault in plain form is deliberate: the user ticks a confirmation, and every written
+file is recorded as a `result.export` audit event with its SHA-256.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QIODevice, Qt, Signal
+from PySide6.QtGui import QFont, QPageSize, QPdfWriter, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+from app import jobs
+from app.errors import BadInput
+from app.fsutil import atomic_write_bytes
+from app.vault import Vault
+from app.vault.documents import StoredDocument
+from ui.jobs import JobQueue
+
+KINDS = (("digitize", "Text"), ("summarize", "Summary"), ("extract", "Fields"))
+FORMATS = (("pdf", "PDF"), ("docx", "Word (DOCX)"), ("csv", "CSV (fields only)"), ("json", "JSON"))
+
+
+def result_pdf(document_name: str, result: jobs.Result) -> bytes:
+    """The result as a PDF; all text goes in through QTextCursor as plain text."""
+    document = QTextDocument()
+    cursor = QTextCursor(document)
+    body = QTextCharFormat()
+    heading = QTextCharFormat()
+    heading.setFontWeight(QFont.Weight.Bold)
+    heading.setFontPointSize(14)
+    subheading = QTextCharFormat()
+    subheading.setFontWeight(QFont.Weight.Bold)
+
+    def write(text: str, fmt: QTextCharFormat = body) -> None:
+        cursor.insertText(text, fmt)
+        cursor.insertBlock()
+
+    kind_name = dict(KINDS)[result.kind]
+    write(f"{document_name} — {kind_name}", heading)
+    write(f"Revision {result.revision}, exported from Fieldscribe.")
+    write("")
+    content = result.content
+    if result.kind == "digitize":
+        for page in content.get("pages", []):
+            write(f"Page {page['page']}", subheading)
+            write(page.get("text", ""))
+    elif result.kind == "summarize":
+        write(content.get("summary", ""))
+        for section in content.get("sections", []):
+            write(f"[{section['id']}] {section.get('title', '')}", subheading)
+            write(section.get("summary", ""))
+        if content.get("ungrounded"):
+            write("Not found in the source", subheading)
+            for item in content["ungrounded"]:
+                write(f"• {item}")
+    else:
+        write(f"Template: {content.get('template', '')}", subheading)
+        fields = content.get("fields", {})
+        table = cursor.insertTable(len(fields) + 1, 4)
+        for column, title in enumerate(("Field", "Value", "Evidence", "Checks")):
+            table.cellAt(0, column).firstCursorPosition().insertText(title, subheading)
+        for row, (name, field) in enumerate(fields.items(), start=1):
+            checks = ", ".join(
+                word for word, ok in (("grounded", field.get("grounded")),
+                                      ("valid", field.get("valid"))) if ok
+            ) or "not verified"  # fmt: skip
+            value = field.get("value")
+            cells = (name, "" if value is None else str(value), field.get("evidence") or "", checks)
+            for column, text in enumerate(cells):
+                table.cellAt(row, column).firstCursorPosition().insertText(text, body)
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    writer.setCreator("Fieldscribe")
+    document.print_(writer)
+    del writer  # finishes the PDF into the buffer
+    return bytes(buffer.data())
+
+
+class ExportDialog(QDialog):
+    exported = Signal(str)  # the written file's SHA-256
+
+    def __init__(
+        self, vault: Vault, tasks: JobQueue, document: StoredDocument, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("exportDialog")
+        self.setWindowTitle(f"Export — {document.name}")
+        self.vault = vault
+        self.tasks = tasks
+        self.document = document
+        self.results = {
+            kind: result
+            for kind, _ in KINDS
+            if (result := jobs.latest_result(vault, document.id, kind)) is not None
+        }
+        self.kind = QComboBox(objectName="exportKind")
+        self.kind.setAccessibleName("Result to export")
+        for kind, label in KINDS:
+            if kind in self.results:
+                self.kind.addItem(f"{label} (revision {self.results[kind].revision})", kind)
+        self.format = QComboBox(objectName="exportFormat")
+        self.format.setAccessibleName("Format")
+        for fmt, label in FORMATS:
+            self.format.addItem(label, fmt)
+        self.path = QLineEdit(objectName="exportResultPath")
+        self.path.setAccessibleName("File to write")
+        browse = QPushButton("Browse…", objectName="exportBrowse")
+        browse.setAccessibleName("Choose the file to write")
+        browse.clicked.connect(self._browse)
+        self.confirm = QCheckBox(
+            "I understand this file is written unencrypted, outside the vault.",
+            objectName="exportConfirm",
+        )
+        self.status = QLabel(objectName="exportStatus")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setWordWrap(True)
+        self.export_button = QPushButton("Export", objectName="exportResultButton")
+        self.export_button.setDefault(True)
+        self.export_button.clicked.connect(self.export)
+        close = QPushButton("Close", objectName="exportClose")
+        close.clicked.connect(self.reject)
+        for signal in (self.kind.currentIndexChanged, self.format.currentIndexChanged,
+                       self.path.textChanged, self.confirm.toggled):  # fmt: skip
+            signal.connect(self._update)
+
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path, 1)
+        path_row.addWidget(browse)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(close)
+        form = QFormLayout(self)
+        form.addRow("Result:", self.kind)
+        form.addRow("Format:", self.format)
+        form.addRow("File:", path_row)
+        form.addRow(self.confirm)
+        form.addRow(self.status)
+        form.addRow(buttons)
+        if not self.results:
+            self.status.setText("This document has no results yet: digitize it first.")
+        self._update()
+
+    def _problem(self) -> str | None:
+        if self.kind.currentData() is None:
+            return "There is nothing to export yet."
+        if self.format.currentData() == "csv" and self.kind.currentData() != "extract":
+            return "CSV holds extracted fields: choose Fields, or another format."
+        return None
+
+    def _update(self) -> None:
+        problem = self._problem()
+        if problem and self.results:
+            self.status.setText(problem)
+        self.export_button.setEnabled(
+            problem is None and bool(self.path.text().strip()) and self.confirm.isChecked()
+        )
+
+    def _browse(self) -> None:
+        fmt = self.format.currentData()
+        suggested = f"{Path(self.document.name).stem}-{self.kind.currentData()}.{fmt}"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export to", suggested, f"{fmt.upper()} (*.{fmt})"
+        )
+        if path:
+            self.path.setText(path)
+
+    def export(self) -> None:
+        if not self.export_button.isEnabled():
+            return
+        result = self.results[self.kind.currentData()]
+        fmt = self.format.currentData()
+        path = Path(self.path.text().strip())
+        vault = self.vault
+        if fmt == "pdf":
+            pdf = result_pdf(self.document.name, result)  # drawn here: Qt text layout
+
+            def work(progress, cancel) -> str:
+                if not path.parent.is_dir():
+                    raise BadInput(f"{path}: the folder {path.parent} does not exist.")
+                try:
+                    atomic_write_bytes(path, pdf)
+                except OSError as exc:
+                    raise BadInput(f"{path}: cannot write the file ({exc.strerror}).") from None
+                return jobs.record_export(vault, result.result_id, path, "pdf")
+
+        else:
+
+            def work(progress, cancel) -> str:
+                return jobs.export_result(vault, result.result_id, path, fmt)
+
+        self.export_button.setEnabled(False)
+        self.status.setText("Exporting…")
+        self.tasks.submit(
+            f"Export {self.document.name}", work, on_success=self._done, on_failure=self._failed
+        )
+
+    def _done(self, sha256: str) -> None:
+        self.status.setText(f"Wrote {self.path.text().strip()} (SHA-256 {sha256[:16]}…).")
+        self.confirm.setChecked(False)  # another export is another deliberate act
+        self.exported.emit(sha256)
+
+    def _failed(self, sentence: str) -> None:
+        self.status.setText(sentence)
+        self._update()

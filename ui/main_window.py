@@ -1,0 +1,278 @@
+"""The main window: the unlock screens until the vault is open, then the workspace.
+
+Locking (from the menu, after the idle time, or on quit) saves pending edits, cancels the jobs,
+closes the model and drops the key; the workspace and everything it showed are destroyed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
+
+from app.errors import FieldscribeError
+from app.paths import Home
+from app.vault import Vault
+from ui import settings
+from ui.jobs import JobQueue
+from ui.unlock import CreatePage, RecoveryCodePage, UnlockPage
+
+if TYPE_CHECKING:
+    from ui.workspace import Workspace
+
+# Input that counts as the user being present (resets the auto-lock timer).
+_ACTIVITY = frozenset(
+    {
+        QEvent.Type.KeyPress,
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseMove,
+        QEvent.Type.Wheel,
+        QEvent.Type.TouchBegin,
+    }
+)
+
+
+def _preferences_keys() -> QKeySequence:
+    """The platform's Preferences shortcut; many Linux desktops define none, so Ctrl+, there."""
+    keys = QKeySequence(QKeySequence.StandardKey.Preferences)
+    return keys if not keys.isEmpty() else QKeySequence("Ctrl+,")
+
+
+class MainWindow(QMainWindow):
+    locked = Signal()
+    workspace_ready = Signal(object)  # Workspace
+
+    def __init__(self, home: Home, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("Fieldscribe")
+        self.setAcceptDrops(True)
+        self.home = home
+        self.vault: Vault | None = None
+        self.workspace: Workspace | None = None
+        self._locking = False
+        self.tasks = JobQueue(self)  # vault and audit work: unlock, lock, verify, export, checks
+        # The workspace's imports (the engine, numpy) are the slow part of starting: load them
+        # while the user types the passphrase.
+        self.tasks.submit(
+            "Load the workspace", lambda progress, cancel: importlib.import_module("ui.workspace")
+        )
+
+        self.unlock_page = UnlockPage(home, self.tasks)
+        self.create_page = CreatePage(home, self.tasks)
+        self.recovery_page = RecoveryCodePage()
+        self.unlock_page.unlocked.connect(self.open_workspace)
+        self.create_page.created.connect(self._created)
+        self.recovery_page.confirmed.connect(self._recovery_code_stored)
+        self.pages = QStackedWidget(objectName="pages")
+        for page in (self.unlock_page, self.create_page, self.recovery_page):
+            self.pages.addWidget(page)
+        self.setCentralWidget(self.pages)
+
+        self.idle_timer = QTimer(self, objectName="idleTimer", singleShot=True)
+        self.idle_timer.timeout.connect(lambda: self.lock("idle"))
+        self._pending_vault: Vault | None = None
+        self._build_menus()
+        settings.restore_window(self, default_size=(1200, 780))
+        self.show_start_page()
+
+    # -- menus -------------------------------------------------------------------------------
+
+    def _action(self, menu, text: str, name: str, shortcut, slot) -> QAction:
+        action = QAction(text, self, objectName=name)
+        keys = QKeySequence(shortcut)
+        if not keys.isEmpty():
+            action.setShortcut(keys)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        """Every main action, with its shortcut. Workspace actions call the open workspace."""
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        vault = bar.addMenu("&Vault")
+        document = bar.addMenu("&Document")
+        tools = bar.addMenu("&Tools")
+        w = self._with_workspace
+        self.workspace_actions = [
+            self._action(file, "&Add files…", "actionAddFiles", QKeySequence.StandardKey.Open,
+                         w(lambda ws: ws.add_files_dialog())),
+            self._action(file, "Add &folder…", "actionAddFolder", "Ctrl+Shift+O",
+                         w(lambda ws: ws.add_folder_dialog())),
+            self._action(file, "&Export result…", "actionExportResult", "Ctrl+E",
+                         w(lambda ws: ws.export_result_dialog())),
+            self._action(document, "&Find in documents", "actionFind",
+                         QKeySequence.StandardKey.Find, w(lambda ws: ws.library.focus_search())),
+            self._action(document, "&Digitize", "actionDigitize", "Ctrl+D",
+                         w(lambda ws: ws.run_digitize())),
+            self._action(document, "&Summarize", "actionSummarize", "Ctrl+M",
+                         w(lambda ws: ws.run_summarize())),
+            self._action(document, "E&xtract fields", "actionExtract", "Ctrl+Shift+X",
+                         w(lambda ws: ws.run_extract())),
+            self._action(document, "Sa&ve edits", "actionSave", QKeySequence.StandardKey.Save,
+                         w(lambda ws: ws.save_pending_edits())),
+            self._action(document, "Zoom &in", "actionZoomIn", QKeySequence.StandardKey.ZoomIn,
+                         w(lambda ws: ws.document_view.page_view.zoom_by(1.25))),
+            self._action(document, "Zoom &out", "actionZoomOut",
+                         QKeySequence.StandardKey.ZoomOut,
+                         w(lambda ws: ws.document_view.page_view.zoom_by(0.8))),
+            self._action(document, "&Fit page", "actionZoomFit", "Ctrl+0",
+                         w(lambda ws: ws.document_view.page_view.fit())),
+            self._action(tools, "&Templates…", "actionTemplates", "Ctrl+Shift+T",
+                         w(lambda ws: ws.show_templates())),
+            self._action(tools, "&Models…", "actionModels", "Ctrl+Shift+M",
+                         w(lambda ws: ws.show_models())),
+            self._action(tools, "&Audit log…", "actionAudit", "Ctrl+Shift+A",
+                         w(lambda ws: ws.show_audit())),
+            self._action(tools, "&Settings…", "actionSettings", _preferences_keys(),
+                         w(lambda ws: ws.show_settings())),
+            self._action(vault, "&Lock", "actionLock", "Ctrl+L", lambda: self.lock("user")),
+        ]  # fmt: skip
+        file.addSeparator()
+        self._action(file, "&Quit", "actionQuit", QKeySequence.StandardKey.Quit, self.close)
+        self._set_unlocked_actions(False)
+
+    def _with_workspace(self, call):
+        def slot() -> None:
+            if self.workspace is not None:
+                call(self.workspace)
+
+        return slot
+
+    def _set_unlocked_actions(self, enabled: bool) -> None:
+        for action in self.workspace_actions:
+            action.setEnabled(enabled)
+
+    # -- unlocking ---------------------------------------------------------------------------
+
+    def show_start_page(self) -> None:
+        page = self.unlock_page if Vault.exists(self.home) else self.create_page
+        self.pages.setCurrentWidget(page)
+        (page.passphrase if page is self.unlock_page else page.new_passphrase).setFocus()
+
+    def _created(self, vault: Vault, recovery_code: str) -> None:
+        self._pending_vault = vault
+        self.recovery_page.show_code(recovery_code)
+        self.pages.setCurrentWidget(self.recovery_page)
+        self.recovery_page.stored.setFocus()
+
+    def _recovery_code_stored(self) -> None:
+        vault, self._pending_vault = self._pending_vault, None
+        assert vault is not None
+        self.open_workspace(vault)
+
+    def open_workspace(self, vault: Vault) -> None:
+        from ui.workspace import Workspace  # loaded in the background while the user typed
+
+        workspace = Workspace(vault, self.tasks)
+        try:
+            workspace.load()
+        except FieldscribeError as exc:  # e.g. damage found on the first pages read
+            workspace.shutdown()
+            workspace.deleteLater()
+            with contextlib.suppress(FieldscribeError):
+                vault.lock()
+            self.show_start_page()
+            self.unlock_page.error.setText(str(exc))
+            return
+        self.vault, self.workspace = vault, workspace
+        self.pages.addWidget(self.workspace)
+        self.pages.setCurrentWidget(self.workspace)
+        self._set_unlocked_actions(True)
+        self.apply_autolock()
+        self.workspace.settings_saved.connect(self.apply_autolock)
+        QCoreApplication.instance().installEventFilter(self)
+        self.workspace_ready.emit(self.workspace)
+
+    def apply_autolock(self) -> None:
+        """(Re)start the idle timer from the vault's setting (minutes; fractions allowed)."""
+        assert self.vault is not None
+        minutes = float(
+            self.vault.get_setting(settings.AUTOLOCK_SETTING, settings.DEFAULT_AUTOLOCK_MINUTES)
+        )
+        self.idle_timer.start(max(1, round(minutes * 60_000)))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _ACTIVITY and self.idle_timer.isActive():
+            self.idle_timer.start()  # restart with the same interval
+        return False
+
+    # -- locking -----------------------------------------------------------------------------
+
+    def lock(self, reason: str) -> None:
+        """Hide everything at once, then end the jobs, the model and the key off the GUI thread."""
+        workspace, vault = self.workspace, self.vault
+        if workspace is None or vault is None or self._locking:
+            return
+        self._locking = True
+        self.idle_timer.stop()
+        QCoreApplication.instance().removeEventFilter(self)
+        self._set_unlocked_actions(False)
+        workspace.save_pending_edits()
+        workspace.cancel_everything()
+        self.pages.setCurrentWidget(self.unlock_page)
+        self.unlock_page.set_busy(True, "Locking…")
+
+        def lock_vault(progress, cancel) -> None:
+            workspace.wait_for_jobs()
+            workspace.close_engine()
+            vault.lock(reason=reason)
+
+        self.tasks.submit(
+            "Lock the vault", lock_vault, on_success=self._locked, on_failure=self._locked
+        )
+
+    def _locked(self, *_: object) -> None:
+        # The vault closes its connection even when recording the lock failed.
+        workspace = self.workspace
+        self.workspace = self.vault = None
+        self._locking = False
+        if workspace is not None:
+            workspace.shutdown()
+            self.pages.removeWidget(workspace)
+            workspace.deleteLater()
+        self.unlock_page.set_busy(False)
+        self.show_start_page()
+        self.locked.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        settings.save_window(self)
+        self.hide()
+        workspace, vault = self.workspace, self.vault
+        if workspace is not None and vault is not None:
+            # Quitting: end everything here; the window is already gone from the screen.
+            self.idle_timer.stop()
+            QCoreApplication.instance().removeEventFilter(self)
+            workspace.save_pending_edits()
+            workspace.cancel_everything()
+            workspace.shutdown()
+            workspace.close_engine()
+            vault.lock(reason="quit")
+            self.workspace = self.vault = None
+        self.tasks.shutdown()
+        if self._pending_vault is not None:  # created, but the recovery code was not confirmed
+            self._pending_vault.lock(reason="quit")
+        event.accept()
+
+    # -- drops -------------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event) -> None:
+        if self.workspace is not None and event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:
+        if self.workspace is not None and event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        if self.workspace is None:
+            return
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.workspace.add_paths(paths)

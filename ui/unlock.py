@@ -1,0 +1,282 @@
+"""Before the vault is open: create it (first run), unlock it, show the recovery code once."""
+
+from __future__ import annotations
+
+import string
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.cli.common import MIN_PASSPHRASE_LENGTH
+from app.paths import Home
+from app.vault import Vault
+from ui.jobs import JobQueue
+
+
+def strength_hint(passphrase: str) -> str:
+    """A rough guide from length and character variety; long phrases of words score well."""
+    if not passphrase:
+        return f"Use at least {MIN_PASSPHRASE_LENGTH} characters; a few unrelated words work well."
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        return f"Too short: at least {MIN_PASSPHRASE_LENGTH} characters."
+    pools = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
+    alphabet = sum(len(pool) for pool in pools if any(c in pool for c in passphrase))
+    if any(not c.isascii() or c in string.punctuation or c == " " for c in passphrase):
+        alphabet += 33
+    bits = len(passphrase) * max(alphabet, 10).bit_length()
+    if bits < 60:
+        return "Weak: add another word or two."
+    if bits < 90:
+        return "Fair: one more word would make it strong."
+    return "Strong."
+
+
+def _centered(*widgets: QWidget) -> QVBoxLayout:
+    column = QVBoxLayout()
+    column.addStretch(1)
+    for widget in widgets:
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(widget)
+        row.addStretch(1)
+        column.addLayout(row)
+    column.addStretch(2)
+    return column
+
+
+def _heading(text: str, object_name: str) -> QLabel:
+    label = QLabel(text, objectName=object_name)
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 1.6)
+    label.setFont(font)
+    return label
+
+
+def _error_label(object_name: str) -> QLabel:
+    label = QLabel(objectName=object_name)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # the sentence may name a path
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #c0392b;")
+    label.setAccessibleName("Error")
+    return label
+
+
+class UnlockPage(QWidget):
+    """Asks for the passphrase (or the recovery code) and unlocks off the GUI thread."""
+
+    unlocked = Signal(object)  # Vault
+
+    def __init__(self, home: Home, tasks: JobQueue, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("unlockPage")
+        self.home = home
+        self.tasks = tasks
+        self.passphrase = QLineEdit(objectName="passphrase")
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase.setAccessibleName("Passphrase")
+        self.passphrase.setPlaceholderText("Passphrase or recovery code")
+        self.passphrase.setMinimumWidth(320)
+        self.passphrase.returnPressed.connect(self.unlock)
+        self.unlock_button = QPushButton("Unlock", objectName="unlockButton")
+        self.unlock_button.setDefault(True)
+        self.unlock_button.clicked.connect(self.unlock)
+        self.status = QLabel(objectName="unlockStatus")
+        self.error = _error_label("unlockError")
+        self.error.setMaximumWidth(480)
+
+        form = QWidget()
+        layout = QVBoxLayout(form)
+        layout.addWidget(_heading("Unlock your vault", "unlockHeading"))
+        layout.addWidget(QLabel("Enter your passphrase, or the recovery code you stored."))
+        row = QHBoxLayout()
+        row.addWidget(self.passphrase, 1)
+        row.addWidget(self.unlock_button)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+        layout.addWidget(self.error)
+        self.setLayout(_centered(form))
+
+    def set_busy(self, busy: bool, message: str = "") -> None:
+        self.passphrase.setEnabled(not busy)
+        self.unlock_button.setEnabled(not busy)
+        self.status.setText(message)
+        if not busy:
+            self.passphrase.setFocus()
+
+    def unlock(self) -> None:
+        secret = self.passphrase.text()
+        if not secret or not self.unlock_button.isEnabled():
+            return
+        self.error.clear()
+        self.set_busy(True, "Unlocking…")
+        home = self.home
+        self.tasks.submit(
+            "Unlock the vault",
+            lambda progress, cancel: Vault.unlock(home, secret),
+            on_success=self._unlocked,
+            on_failure=self._failed,
+        )
+
+    def _unlocked(self, vault: Vault) -> None:
+        self.passphrase.clear()
+        self.set_busy(False)
+        self.unlocked.emit(vault)
+
+    def _failed(self, sentence: str) -> None:
+        self.passphrase.selectAll()
+        self.set_busy(False)
+        self.error.setText(sentence)
+
+
+class CreatePage(QWidget):
+    """First run: a new passphrase, typed twice, with a strength hint."""
+
+    created = Signal(object, str)  # Vault, recovery code
+
+    def __init__(self, home: Home, tasks: JobQueue, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("createPage")
+        self.home = home
+        self.tasks = tasks
+        self.new_passphrase = QLineEdit(objectName="newPassphrase")
+        self.repeat_passphrase = QLineEdit(objectName="repeatPassphrase")
+        for field, name in ((self.new_passphrase, "New passphrase"),
+                            (self.repeat_passphrase, "Repeat the passphrase")):  # fmt: skip
+            field.setEchoMode(QLineEdit.EchoMode.Password)
+            field.setAccessibleName(name)
+            field.setMinimumWidth(320)
+            field.textChanged.connect(self._update)
+        self.repeat_passphrase.returnPressed.connect(self.create)
+        self.hint = QLabel(objectName="strengthHint")
+        self.create_button = QPushButton("Create vault", objectName="createButton")
+        self.create_button.setDefault(True)
+        self.create_button.clicked.connect(self.create)
+        self.status = QLabel(objectName="createStatus")
+        self.error = _error_label("createError")
+
+        form = QWidget()
+        layout = QVBoxLayout(form)
+        layout.addWidget(_heading("Create your vault", "createHeading"))
+        intro = QLabel(
+            "Everything you add is kept encrypted under this passphrase. "
+            "Nobody can recover it for you: choose one you will remember."
+        )
+        intro.setWordWrap(True)
+        intro.setMaximumWidth(480)
+        layout.addWidget(intro)
+        fields = QFormLayout()
+        fields.addRow("Passphrase:", self.new_passphrase)
+        fields.addRow("Repeat:", self.repeat_passphrase)
+        fields.addRow("", self.hint)
+        layout.addLayout(fields)
+        layout.addWidget(self.create_button, alignment=Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(self.status)
+        layout.addWidget(self.error)
+        self.setLayout(_centered(form))
+        self._update()
+
+    def _problem(self) -> str | None:
+        first, second = self.new_passphrase.text(), self.repeat_passphrase.text()
+        if len(first) < MIN_PASSPHRASE_LENGTH:
+            return f"A passphrase needs at least {MIN_PASSPHRASE_LENGTH} characters."
+        if first != second:
+            return "The two passphrases differ."
+        return None
+
+    def _update(self) -> None:
+        self.hint.setText(strength_hint(self.new_passphrase.text()))
+        self.create_button.setEnabled(self._problem() is None)
+
+    def create(self) -> None:
+        problem = self._problem()
+        if problem:
+            self.error.setText(problem)
+            return
+        passphrase = self.new_passphrase.text()
+        self.error.clear()
+        for widget in (self.new_passphrase, self.repeat_passphrase, self.create_button):
+            widget.setEnabled(False)
+        self.status.setText("Creating the vault…")
+        home = self.home
+        self.tasks.submit(
+            "Create the vault",
+            lambda progress, cancel: Vault.create(home, passphrase),
+            on_success=self._created,
+            on_failure=self._failed,
+        )
+
+    def _created(self, vault_and_code: tuple[Vault, str]) -> None:
+        self.new_passphrase.clear()
+        self.repeat_passphrase.clear()
+        self.status.clear()
+        self.created.emit(*vault_and_code)
+
+    def _failed(self, sentence: str) -> None:
+        for widget in (self.new_passphrase, self.repeat_passphrase):
+            widget.setEnabled(True)
+        self.status.clear()
+        self.error.setText(sentence)
+        self._update()
+
+
+class RecoveryCodePage(QWidget):
+    """Shows the recovery code once; continuing needs an explicit "I have stored it"."""
+
+    confirmed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("recoveryPage")
+        self.code = QLineEdit(objectName="recoveryCode")
+        self.code.setReadOnly(True)
+        self.code.setAccessibleName("Recovery code")
+        self.code.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.code.setMinimumWidth(420)
+        copy = QPushButton("Copy", objectName="copyRecoveryCode")
+        copy.setAccessibleName("Copy the recovery code")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.code.text()))
+        self.stored = QCheckBox(
+            "I have written down or printed the recovery code and stored it away from this "
+            "computer.",
+            objectName="recoveryStored",
+        )
+        self.continue_button = QPushButton("Continue", objectName="recoveryContinue")
+        self.continue_button.setEnabled(False)
+        self.stored.toggled.connect(self.continue_button.setEnabled)
+        self.continue_button.clicked.connect(self._confirm)
+
+        form = QWidget()
+        layout = QVBoxLayout(form)
+        layout.addWidget(_heading("Your recovery code", "recoveryHeading"))
+        explanation = QLabel(
+            "If you forget your passphrase, this code is the only way into the vault. "
+            "It is shown only now."
+        )
+        explanation.setWordWrap(True)
+        explanation.setMaximumWidth(520)
+        layout.addWidget(explanation)
+        row = QHBoxLayout()
+        row.addWidget(self.code, 1)
+        row.addWidget(copy)
+        layout.addLayout(row)
+        layout.addWidget(self.stored)
+        layout.addWidget(self.continue_button, alignment=Qt.AlignmentFlag.AlignRight)
+        self.setLayout(_centered(form))
+
+    def show_code(self, code: str) -> None:
+        self.code.setText(code)
+        self.stored.setChecked(False)
+
+    def _confirm(self) -> None:
+        self.code.clear()  # shown once: not kept in the widget afterwards
+        self.confirmed.emit()

@@ -1,0 +1,352 @@
+"""What the user works in once the vault is open: library, document view, job queue, the model.
+
+It lives exactly as long as the vault stays unlocked; locking destroys it with all it showed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QSplitter, QVBoxLayout, QWidget
+
+from app import jobs
+from app.engine import Engine, engine_for, import_model
+from app.errors import FieldscribeError
+from app.jobs.runner import Job
+from app.vault import Vault
+from app.vault.documents import StoredDocument
+from ui.audit import AuditDialog
+from ui.document_view import DocumentView
+from ui.export import ExportDialog
+from ui.job_panel import JobPanel
+from ui.jobs import JobQueue
+from ui.library import LibraryPanel
+from ui.models_dialog import ModelsDialog
+from ui.settings import APPEARANCE_SETTING
+from ui.settings_dialog import SettingsDialog, apply_appearance
+from ui.templates import TemplatesDialog
+
+
+def expand_paths(paths: list[str]) -> list[Path]:
+    """Files as given, and the files inside folders (recursively, hidden ones skipped)."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            for root, folders, names in os.walk(path):
+                folders[:] = sorted(f for f in folders if not f.startswith("."))
+                files += [Path(root) / n for n in sorted(names) if not n.startswith(".")]
+        else:
+            files.append(path)
+    return files
+
+
+class Workspace(QWidget):
+    settings_saved = Signal()
+    engine_state_changed = Signal(str)
+
+    def __init__(self, vault: Vault, tasks: JobQueue, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("workspace")
+        self.vault = vault
+        self.tasks = tasks
+        self.jobs = JobQueue(self)  # the visible queue: imports and document jobs
+        self.model_loading = JobQueue(self)  # only watches the model load in the background
+        self.engine: Engine | None = None
+        self.engine_state = ""
+        self._dialogs: dict[type, QWidget] = {}
+        self._streaming: dict[int, Job] = {}  # the summary job whose text streams, by document
+
+        self.library = LibraryPanel(vault)
+        self.document_view = DocumentView(vault, tasks)
+        self.job_panel = JobPanel(self.jobs)
+        self.status = QLabel(objectName="workspaceStatus")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.library.document_selected.connect(self._document_selected)
+        view = self.document_view
+        view.text_tab.digitize_requested.connect(self.run_digitize)
+        view.summary_tab.summarize_requested.connect(self.run_summarize)
+        view.extract_tab.extract_requested.connect(self.run_extract)
+        self.jobs.streamed.connect(self._streamed)
+
+        top = QSplitter(objectName="workspaceSplitter")
+        top.addWidget(self.library)
+        top.addWidget(self.document_view)
+        top.setStretchFactor(1, 3)
+        top.setSizes([320, 880])
+        vertical = QSplitter(Qt.Orientation.Vertical)
+        vertical.addWidget(top)
+        vertical.addWidget(self.job_panel)
+        vertical.setStretchFactor(0, 4)
+        vertical.setSizes([600, 160])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(vertical, 1)
+        layout.addWidget(self.status)
+
+    def load(self) -> None:
+        """Read what the workspace shows and start the model (FieldscribeError if the vault
+        can't be read: then the caller shuts this workspace down again)."""
+        apply_appearance(self.vault.get_setting(APPEARANCE_SETTING, "system"))
+        self.library.refresh()
+        self.document_view.extract_tab.reload_templates()
+        self.start_engine()
+
+    # -- the model ---------------------------------------------------------------------------
+
+    def start_engine(self) -> None:
+        """Start loading the active model; the window stays usable while it loads."""
+        try:
+            engine = engine_for(self.vault)
+        except FieldscribeError as exc:
+            self.engine = None
+            self._set_engine_state(str(exc))
+            return
+        self.engine = engine
+        engine.start_loading()
+        self._set_engine_state("Loading…")
+        self.model_loading.submit(
+            f"Load {engine.model.name}",
+            lambda progress, cancel: engine.wait_until_loaded(cancel),
+            on_success=lambda _: self._engine_loaded(engine, "Ready"),
+            on_failure=lambda sentence: self._engine_loaded(engine, sentence),
+        )
+
+    def restart_engine(self) -> None:
+        """After the active model or the thread count changed: close the old one, load anew."""
+        old, self.engine = self.engine, None
+        self.model_loading.cancel_all()
+        if old is not None:
+            self.tasks.submit("Close the model", lambda progress, cancel: old.close())
+        self.start_engine()
+
+    def _engine_loaded(self, engine: Engine, state: str) -> None:
+        if engine is self.engine:
+            self._set_engine_state(state)
+
+    def _set_engine_state(self, state: str) -> None:
+        self.engine_state = state
+        name = self.engine.model.name if self.engine else "none"
+        self.status.setText(f"Model {name}: {state}")
+        self.engine_state_changed.emit(state)
+
+    def close_engine(self) -> None:
+        """Off the GUI thread, while locking: wait for the load watcher, then end the model."""
+        self.model_loading.wait_until_idle()
+        if self.engine is not None:
+            self.engine.close()
+
+    # -- adding files ------------------------------------------------------------------------
+
+    def add_files_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Add documents", "",
+            "Documents (*.png *.jpg *.jpeg *.tif *.tiff *.pdf *.docx *.txt);;"
+            "Models (*.gguf);;All files (*)",
+        )  # fmt: skip
+        self.add_paths(paths)
+
+    def add_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of documents")
+        if folder:
+            self.add_paths([folder])
+
+    def add_paths(self, paths: list[str]) -> None:
+        """Queue each file: `.gguf` files are models, everything else a document."""
+        for path in expand_paths(paths):
+            if path.suffix.lower() == ".gguf":
+                self.import_model(path)
+            else:
+                self.import_document(path)
+
+    def import_document(self, path: Path) -> None:
+        vault = self.vault
+        self.jobs.submit(
+            f"Add {path.name}",
+            lambda progress, cancel: jobs.import_document(
+                vault, path, progress=progress, cancel=cancel
+            ),
+            on_success=lambda document_id: self._document_added(document_id, path.name),
+        )
+
+    def _document_added(self, document_id: int, name: str) -> None:
+        self.library.refresh()
+        if self.library.current_document() is None:
+            self.library.select_document(document_id)
+        if jobs.latest_result(self.vault, document_id, "digitize") is None:
+            self.digitize(document_id, name)
+
+    def import_model(self, path: Path) -> None:
+        vault = self.vault
+        self.jobs.submit(
+            f"Import model {path.name}",
+            lambda progress, cancel: import_model(vault, path, progress=progress, cancel=cancel),
+            on_success=lambda record: self._models_changed(),
+            on_failure=lambda sentence: self._models_changed(sentence),
+        )
+
+    def _models_changed(self, refusal: str = "") -> None:
+        dialog = self._dialogs.get(ModelsDialog)
+        if dialog is not None:
+            dialog.refresh()
+            dialog.show_message(refusal)
+        elif refusal:
+            self.show_error(refusal)
+
+    # -- document jobs -----------------------------------------------------------------------
+
+    def _current(self) -> StoredDocument | None:
+        document = self.document_view.document
+        if document is None:
+            self.show_error("Select a document first.")
+        return document
+
+    def run_digitize(self) -> None:
+        if document := self._current():
+            self.digitize(document.id, document.name)
+
+    def digitize(self, document_id: int, name: str) -> None:
+        vault = self.vault
+        self.jobs.submit(
+            f"Digitize {name}",
+            lambda progress, cancel: jobs.digitize(
+                vault, document_id, progress=progress, cancel=cancel
+            ),
+            on_success=lambda result: self._result_ready(document_id),
+        )
+
+    def _model_or_error(self) -> Engine | None:
+        if self.engine is None:
+            self.show_error(f"No model is available: {self.engine_state}")
+        return self.engine
+
+    def run_summarize(self) -> None:
+        document, engine = self._current(), self._model_or_error()
+        if document is None or engine is None:
+            return
+        vault, queue, document_id = self.vault, self.jobs, document.id
+
+        def summarize(progress, cancel):
+            return jobs.summarize(
+                vault, engine, document_id, progress=progress, cancel=cancel,
+                on_token=lambda piece: queue.stream(document_id, piece),
+            )  # fmt: skip
+
+        self.document_view.summary_tab.start_streaming()
+        self.document_view.tabs.setCurrentWidget(self.document_view.summary_tab)
+        job = self.jobs.submit(
+            f"Summarize {document.name}",
+            summarize,
+            on_success=lambda result: self._summary_ended(job, document_id),
+            on_failure=lambda sentence: self._summary_ended(job, document_id),
+        )
+        self._streaming[document_id] = job
+
+    def _summary_ended(self, job, document_id: int) -> None:
+        if self._streaming.get(document_id) is job:
+            del self._streaming[document_id]  # pieces still queued are not shown over the result
+        self._result_ready(document_id)
+
+    def run_extract(self, template: str | None = None) -> None:
+        document, engine = self._current(), self._model_or_error()
+        if document is None or engine is None:
+            return
+        template = template or self.document_view.extract_tab.template.currentText()
+        if not template:
+            self.show_error("Choose a template first (Tools ▸ Templates to make one).")
+            return
+        vault, document_id = self.vault, document.id
+        self.jobs.submit(
+            f"Extract {template} from {document.name}",
+            lambda progress, cancel: jobs.extract(
+                vault, engine, document_id, template, progress=progress, cancel=cancel
+            ),
+            on_success=lambda result: self._result_ready(document_id),
+        )
+
+    def _streamed(self, document_id: object, piece: str) -> None:
+        shown = self.document_view.document
+        if document_id in self._streaming and shown and shown.id == document_id:
+            self.document_view.summary_tab.append_streamed(piece)
+
+    def _result_ready(self, document_id: int) -> None:
+        self.library.refresh()  # page counts and search results may have changed
+        if self.document_view.document and self.document_view.document.id == document_id:
+            self.save_pending_edits()
+            self.document_view.reload_results()
+
+    def _document_selected(self, document: StoredDocument | None) -> None:
+        self.save_pending_edits()
+        self.document_view.show_document(document)
+
+    def save_pending_edits(self) -> None:
+        self.document_view.text_tab.save()
+
+    # -- dialogs -----------------------------------------------------------------------------
+
+    def _dialog(self, kind: type, *args) -> QWidget:
+        """One instance of each tool window, made when first opened."""
+        dialog = self._dialogs.get(kind)
+        if dialog is None:
+            dialog = kind(*args, parent=self)
+            self._dialogs[kind] = dialog
+        if dialog.isVisible():  # already open, perhaps behind the main window
+            dialog.raise_()
+            dialog.activateWindow()
+        dialog.show()
+        return dialog
+
+    def show_templates(self) -> QWidget:
+        dialog = self._dialog(TemplatesDialog, self.vault)
+        dialog.templates_changed.connect(
+            self.document_view.extract_tab.reload_templates, Qt.ConnectionType.UniqueConnection
+        )
+        return dialog
+
+    def show_models(self) -> QWidget:
+        dialog = self._dialog(ModelsDialog, self)
+        dialog.refresh()
+        return dialog
+
+    def show_audit(self) -> QWidget:
+        dialog = self._dialog(AuditDialog, self.vault, self.tasks)
+        dialog.refresh()
+        return dialog
+
+    def show_settings(self) -> QWidget:
+        dialog = self._dialog(SettingsDialog, self)
+        dialog.load()
+        return dialog
+
+    def export_result_dialog(self) -> QWidget | None:
+        document = self._current()
+        if document is None:
+            return None
+        dialog = ExportDialog(self.vault, self.tasks, document, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def show_error(self, sentence: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Fieldscribe", sentence, parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setObjectName("errorMessage")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    # -- locking -----------------------------------------------------------------------------
+
+    def cancel_everything(self) -> None:
+        self.jobs.cancel_all()
+        self.model_loading.cancel_all()
+
+    def wait_for_jobs(self) -> None:
+        """Off the GUI thread: the cancelled jobs stop at their next step."""
+        self.jobs.wait_until_idle()
+
+    def shutdown(self) -> None:
+        for dialog in self._dialogs.values():
+            dialog.close()
+        self.jobs.shutdown()
+        self.model_loading.shutdown()
