@@ -48,9 +48,10 @@ def run(conn: Connection, cancel: Event, model_path: Path, settings: RuntimeSett
         )
         control_texts = _control_token_texts(llm)
     except Exception as error:  # anything that stops loading is reported, not raised into limbo
-        conn.send(("load_failed", f"{type(error).__name__}: {error}"))
+        _send_if_heard(conn, ("load_failed", f"{type(error).__name__}: {error}"))
         return
-    conn.send(("ready", llm.n_ctx(), llama_cpp.__version__))
+    if not _send_if_heard(conn, ("ready", llm.n_ctx(), llama_cpp.__version__)):
+        return
 
     while True:
         try:
@@ -67,7 +68,18 @@ def run(conn: Connection, cancel: Event, model_path: Path, settings: RuntimeSett
         except (BrokenPipeError, EOFError):
             return
         except Exception as error:
-            conn.send(("failed", f"{type(error).__name__}: {error}"))
+            if not _send_if_heard(conn, ("failed", f"{type(error).__name__}: {error}")):
+                return
+
+
+def _send_if_heard(conn: Connection, message: tuple) -> bool:
+    """Send, or find that the parent is gone (killed while the model loaded): then the worker
+    just ends, without a traceback on the terminal they shared."""
+    try:
+        conn.send(message)
+    except (BrokenPipeError, EOFError, OSError):
+        return False
+    return True
 
 
 def _control_token_texts(llm: Any) -> list[str]:
