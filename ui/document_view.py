@@ -36,7 +36,7 @@ from app import jobs
 from app.errors import BadInput
 from app.jobs import templates
 from app.vault import Vault
-from app.vault.documents import StoredDocument
+from app.vault.documents import StoredDocument, record_view
 from ui.jobs import JobQueue
 from ui.settings import DEFAULT_TEMPLATE_SETTING
 
@@ -581,6 +581,10 @@ class DocumentView(QWidget):
         self.show_document(None)
 
     def show_document(self, document: StoredDocument | None) -> None:
+        """Show a document (None: none). Opening another document is audited before it shows;
+        showing the same one again (its page count or case changed) is not a new opening."""
+        if document is not None and (self.document is None or self.document.id != document.id):
+            record_view(self.vault, document.id)
         self.document = document
         self.placeholder.setVisible(document is None)
         self.splitter.setVisible(document is not None)

@@ -1,13 +1,20 @@
-"""The document list: every document in the vault, a type filter and full-text search."""
+"""The document list: every document in the vault by case and type, with full-text search."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -15,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.vault import Vault
+from app.vault.cases import Case, list_cases
 from app.vault.documents import StoredDocument, list_documents, search
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -27,6 +35,9 @@ TYPE_FILTERS = (
     ("Text", lambda media_type: media_type.startswith("text/")),
 )
 TYPE_NAMES = {"application/pdf": "PDF", DOCX: "Word", "text/plain": "Text"}
+# The case filter's entries besides the cases themselves (whose entries hold their ids).
+ALL_DOCUMENTS = "all"
+NO_CASE = "none"
 
 
 def type_name(media_type: str) -> str:
@@ -36,14 +47,27 @@ def type_name(media_type: str) -> str:
 
 
 class LibraryPanel(QWidget):
+    """Shows documents; the workspace acts on its requests (new case, move to a case)."""
+
     document_selected = Signal(object)  # StoredDocument or None
 
     def __init__(self, vault: Vault, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("library")
         self.vault = vault
+        self.case_filter = QComboBox(objectName="caseFilter")
+        self.case_filter.setAccessibleName("Case")
+        # A long case title is elided rather than widening the panel.
+        self.case_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.case_filter.setMinimumContentsLength(12)
+        case_label = QLabel("Ca&se:")
+        case_label.setBuddy(self.case_filter)
+        self.new_case_button = QPushButton("New case…", objectName="newCaseButton")
+        self.new_case_button.setToolTip("Make a case to group documents in (Ctrl+Shift+N)")
         self.search_field = QLineEdit(objectName="librarySearch")
-        self.search_field.setPlaceholderText("Search all documents")
+        self.search_field.setPlaceholderText("Search documents")
         self.search_field.setAccessibleName("Search documents")
         self.search_field.setClearButtonEnabled(True)
         self.type_filter = QComboBox(objectName="libraryFilter")
@@ -51,23 +75,33 @@ class LibraryPanel(QWidget):
         self.type_filter.addItems([label for label, _ in TYPE_FILTERS])
         self.tree = QTreeWidget(objectName="documentList")
         self.tree.setAccessibleName("Documents")
-        self.tree.setHeaderLabels(["Name", "Type", "Pages", "Added"])
         self.tree.setRootIsDecorated(False)
-        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setSortingEnabled(True)
         self.tree.sortByColumn(3, Qt.SortOrder.DescendingOrder)
         self.tree.currentItemChanged.connect(self._current_changed)
+        # The context menu; the workspace connects these (the main menu has the shortcuts).
+        self.move_action = QAction("Move to case…", self, objectName="contextMoveToCase")
+        self.new_case_action = QAction("New case…", self, objectName="contextNewCase")
+        self.tree.addActions([self.move_action, self.new_case_action])
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         # Search as the user types, once they pause.
         self._search_delay = QTimer(self, singleShot=True, interval=250)
         self._search_delay.timeout.connect(self.refresh)
         self.search_field.textChanged.connect(self._search_delay.start)
         self.type_filter.currentIndexChanged.connect(self.refresh)
+        self.case_filter.currentIndexChanged.connect(self.refresh)
 
+        cases = QHBoxLayout()
+        cases.addWidget(case_label)
+        cases.addWidget(self.case_filter, 1)
+        cases.addWidget(self.new_case_button)
         filters = QHBoxLayout()
         filters.addWidget(self.search_field, 1)
         filters.addWidget(self.type_filter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(cases)
         layout.addLayout(filters)
         layout.addWidget(self.tree, 1)
 
@@ -76,8 +110,13 @@ class LibraryPanel(QWidget):
         self.search_field.selectAll()
 
     def refresh(self) -> None:
-        """Rebuild the list from the vault, keeping the selected document selected."""
+        """Rebuild the cases and the list from the vault, keeping what is selected selected."""
         selected = self.current_document()
+        cases = list_cases(self.vault)
+        self._fill_case_filter(cases)
+        case_titles = {case.id: case.title for case in cases}
+        shown_case = self.case_filter.currentData()
+        wanted_case_id = None if shown_case == NO_CASE else shown_case
         documents = list_documents(self.vault)
         _, wanted = TYPE_FILTERS[self.type_filter.currentIndex()]
         found: dict[int, str] = {}
@@ -86,16 +125,21 @@ class LibraryPanel(QWidget):
             for hit in search(self.vault, query):
                 where = f"page {hit.page_number}: " if hit.page_number else ""
                 found.setdefault(hit.document_id, where + hit.snippet)
-        self.tree.setColumnCount(5 if query else 4)
-        if query:
-            self.tree.setHeaderLabels(["Name", "Type", "Pages", "Added", "Found"])
+        headers = ["Name", "Type", "Pages", "Added", "Case"] + (["Found"] if query else [])
+        self.tree.setColumnCount(len(headers))
+        self.tree.setHeaderLabels(headers)
         self.tree.blockSignals(True)
         self.tree.clear()
         for document in documents:
-            if not wanted(document.media_type) or (query and document.id not in found):
+            if shown_case != ALL_DOCUMENTS and document.case_id != wanted_case_id:
+                continue
+            if not wanted(document.media_type):
+                continue
+            if query and document.id not in found:
                 continue
             columns = [document.name, type_name(document.media_type), str(document.page_count),
-                       document.created_utc[:16].replace("T", " ")]  # fmt: skip
+                       document.created_utc[:16].replace("T", " "),
+                       case_titles.get(document.case_id, "")]  # fmt: skip
             if query:
                 columns.append(found[document.id])
             item = QTreeWidgetItem(columns)
@@ -110,9 +154,31 @@ class LibraryPanel(QWidget):
         if self.current_document() != selected:
             self.document_selected.emit(self.current_document())
 
+    def _fill_case_filter(self, cases: list[Case]) -> None:
+        shown = self.case_filter.currentData()
+        self.case_filter.blockSignals(True)
+        self.case_filter.clear()
+        self.case_filter.addItem("All documents", ALL_DOCUMENTS)
+        for case in cases:
+            self.case_filter.addItem(f"{case.title} ({case.document_count})", case.id)
+        self.case_filter.addItem("No case", NO_CASE)
+        self.case_filter.setCurrentIndex(max(0, self.case_filter.findData(shown)))
+        self.case_filter.blockSignals(False)
+
+    def current_case_id(self) -> int | None:
+        """The case being shown; None for all documents or those in no case."""
+        shown = self.case_filter.currentData()
+        return shown if isinstance(shown, int) else None
+
+    def show_case(self, case_id: int) -> None:
+        self.case_filter.setCurrentIndex(self.case_filter.findData(case_id))
+
     def current_document(self) -> StoredDocument | None:
         item = self.tree.currentItem()
         return item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def selected_documents(self) -> list[StoredDocument]:
+        return [item.data(0, Qt.ItemDataRole.UserRole) for item in self.tree.selectedItems()]
 
     def select_document(self, document_id: int) -> None:
         for index in range(self.tree.topLevelItemCount()):
@@ -123,3 +189,67 @@ class LibraryPanel(QWidget):
 
     def _current_changed(self, current, previous) -> None:
         self.document_selected.emit(self.current_document())
+
+
+class MoveToCaseDialog(QDialog):
+    """Choose the case for the selected documents; typing narrows the list."""
+
+    chosen = Signal(object)  # a case id, or None for no case
+
+    def __init__(self, cases: list[Case], document_count: int,
+                 parent: QWidget | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.setObjectName("moveToCaseDialog")
+        self.setWindowTitle("Move to case")
+        what = "1 document" if document_count == 1 else f"{document_count} documents"
+        self.search_field = QLineEdit(objectName="caseSearch")
+        self.search_field.setPlaceholderText("Find a case")
+        self.search_field.setAccessibleName("Find a case")
+        self.search_field.setClearButtonEnabled(True)
+        self.search_field.textChanged.connect(self._narrow)
+        self.choices = QListWidget(objectName="caseChoices")
+        self.choices.setAccessibleName("Cases")
+        for title, case_id in [*((case.title, case.id) for case in cases), ("No case", None)]:
+            item = QListWidgetItem(title)
+            item.setData(Qt.ItemDataRole.UserRole, case_id)
+            self.choices.addItem(item)
+        self.choices.itemDoubleClicked.connect(lambda item: self._choose())
+        self.choices.currentItemChanged.connect(lambda current, previous: self._update())
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.move_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.move_button.setText("Move")
+        self.move_button.setObjectName("moveToCaseButton")
+        buttons.accepted.connect(self._choose)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"Move {what} to:"))
+        layout.addWidget(self.search_field)
+        layout.addWidget(self.choices, 1)
+        layout.addWidget(buttons)
+        self.choices.setCurrentRow(0)
+        self._update()
+
+    def _narrow(self, text: str) -> None:
+        """Hide the cases whose titles don't contain the text; the first one left is chosen."""
+        needle = text.strip().casefold()
+        first_shown = None
+        for row in range(self.choices.count()):
+            item = self.choices.item(row)
+            item.setHidden(needle not in item.text().casefold())
+            if first_shown is None and not item.isHidden():
+                first_shown = item
+        self.choices.setCurrentItem(first_shown)
+        self._update()
+
+    def _update(self) -> None:
+        current = self.choices.currentItem()
+        self.move_button.setEnabled(current is not None and not current.isHidden())
+
+    def _choose(self) -> None:
+        if not self.move_button.isEnabled():
+            return
+        self.accept()
+        self.chosen.emit(self.choices.currentItem().data(Qt.ItemDataRole.UserRole))

@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         file = bar.addMenu("&File")
         vault = bar.addMenu("&Vault")
         document = bar.addMenu("&Document")
+        cases = bar.addMenu("&Cases")
         tools = bar.addMenu("&Tools")
         w = self._with_workspace
         self.workspace_actions = [
@@ -123,6 +124,12 @@ class MainWindow(QMainWindow):
                          w(lambda ws: ws.document_view.page_view.zoom_by(0.8))),
             self._action(document, "&Fit page", "actionZoomFit", "Ctrl+0",
                          w(lambda ws: ws.document_view.page_view.fit())),
+            self._action(cases, "&New case…", "actionNewCase", "Ctrl+Shift+N",
+                         w(lambda ws: ws.new_case_dialog())),
+            self._action(cases, "&Rename case…", "actionRenameCase", "",
+                         w(lambda ws: ws.rename_case_dialog())),
+            self._action(cases, "&Move to case…", "actionMoveToCase", "Ctrl+Shift+C",
+                         w(lambda ws: ws.move_to_case_dialog())),
             self._action(tools, "&Templates…", "actionTemplates", "Ctrl+Shift+T",
                          w(lambda ws: ws.show_templates())),
             self._action(tools, "&Models…", "actionModels", "Ctrl+Shift+M",
@@ -131,6 +138,8 @@ class MainWindow(QMainWindow):
                          w(lambda ws: ws.show_audit())),
             self._action(tools, "&Settings…", "actionSettings", _preferences_keys(),
                          w(lambda ws: ws.show_settings())),
+            self._action(vault, "&Change passphrase…", "actionChangePassphrase", "",
+                         w(lambda ws: ws.change_passphrase_dialog())),
             self._action(vault, "&Lock", "actionLock", "Ctrl+L", lambda: self.lock("user")),
         ]  # fmt: skip
         file.addSeparator()
@@ -153,7 +162,7 @@ class MainWindow(QMainWindow):
     def show_start_page(self) -> None:
         page = self.unlock_page if Vault.exists(self.home) else self.create_page
         self.pages.setCurrentWidget(page)
-        (page.passphrase if page is self.unlock_page else page.new_passphrase).setFocus()
+        (page.passphrase if page is self.unlock_page else page.fields.new_passphrase).setFocus()
 
     def _created(self, vault: Vault, recovery_code: str) -> None:
         self._pending_vault = vault

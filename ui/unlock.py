@@ -62,7 +62,7 @@ def _heading(text: str, object_name: str) -> QLabel:
     return label
 
 
-def _error_label(object_name: str) -> QLabel:
+def error_label(object_name: str) -> QLabel:
     label = QLabel(objectName=object_name)
     label.setTextFormat(Qt.TextFormat.PlainText)  # the sentence may name a path
     label.setWordWrap(True)
@@ -91,7 +91,7 @@ class UnlockPage(QWidget):
         self.unlock_button.setDefault(True)
         self.unlock_button.clicked.connect(self.unlock)
         self.status = QLabel(objectName="unlockStatus")
-        self.error = _error_label("unlockError")
+        self.error = error_label("unlockError")
         self.error.setMaximumWidth(480)
 
         form = QWidget()
@@ -138,6 +138,50 @@ class UnlockPage(QWidget):
         self.error.setText(sentence)
 
 
+class NewPassphraseFields(QWidget):
+    """A new passphrase typed twice, with the strength hint: for a new vault and for a change."""
+
+    changed = Signal()
+
+    def __init__(self, label: str = "Passphrase:", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.new_passphrase = QLineEdit(objectName="newPassphrase")
+        self.repeat_passphrase = QLineEdit(objectName="repeatPassphrase")
+        for field, name in ((self.new_passphrase, "New passphrase"),
+                            (self.repeat_passphrase, "Repeat the passphrase")):  # fmt: skip
+            field.setEchoMode(QLineEdit.EchoMode.Password)
+            field.setAccessibleName(name)
+            field.setMinimumWidth(320)
+            field.textChanged.connect(self._update)
+        self.hint = QLabel(objectName="strengthHint")
+        layout = QFormLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addRow(label, self.new_passphrase)
+        layout.addRow("Repeat:", self.repeat_passphrase)
+        layout.addRow("", self.hint)
+        self._update()
+
+    def passphrase(self) -> str:
+        return self.new_passphrase.text()
+
+    def problem(self) -> str | None:
+        """Why the passphrase can't be used yet; None when it can."""
+        first, second = self.new_passphrase.text(), self.repeat_passphrase.text()
+        if len(first) < MIN_PASSPHRASE_LENGTH:
+            return f"A passphrase needs at least {MIN_PASSPHRASE_LENGTH} characters."
+        if first != second:
+            return "The two passphrases differ."
+        return None
+
+    def clear(self) -> None:
+        self.new_passphrase.clear()
+        self.repeat_passphrase.clear()
+
+    def _update(self) -> None:
+        self.hint.setText(strength_hint(self.new_passphrase.text()))
+        self.changed.emit()
+
+
 class CreatePage(QWidget):
     """First run: a new passphrase, typed twice, with a strength hint."""
 
@@ -148,21 +192,14 @@ class CreatePage(QWidget):
         self.setObjectName("createPage")
         self.home = home
         self.tasks = tasks
-        self.new_passphrase = QLineEdit(objectName="newPassphrase")
-        self.repeat_passphrase = QLineEdit(objectName="repeatPassphrase")
-        for field, name in ((self.new_passphrase, "New passphrase"),
-                            (self.repeat_passphrase, "Repeat the passphrase")):  # fmt: skip
-            field.setEchoMode(QLineEdit.EchoMode.Password)
-            field.setAccessibleName(name)
-            field.setMinimumWidth(320)
-            field.textChanged.connect(self._update)
-        self.repeat_passphrase.returnPressed.connect(self.create)
-        self.hint = QLabel(objectName="strengthHint")
+        self.fields = NewPassphraseFields()
+        self.fields.changed.connect(self._update)
+        self.fields.repeat_passphrase.returnPressed.connect(self.create)
         self.create_button = QPushButton("Create vault", objectName="createButton")
         self.create_button.setDefault(True)
         self.create_button.clicked.connect(self.create)
         self.status = QLabel(objectName="createStatus")
-        self.error = _error_label("createError")
+        self.error = error_label("createError")
 
         form = QWidget()
         layout = QVBoxLayout(form)
@@ -174,38 +211,25 @@ class CreatePage(QWidget):
         intro.setWordWrap(True)
         intro.setMaximumWidth(480)
         layout.addWidget(intro)
-        fields = QFormLayout()
-        fields.addRow("Passphrase:", self.new_passphrase)
-        fields.addRow("Repeat:", self.repeat_passphrase)
-        fields.addRow("", self.hint)
-        layout.addLayout(fields)
+        layout.addWidget(self.fields)
         layout.addWidget(self.create_button, alignment=Qt.AlignmentFlag.AlignRight)
         layout.addWidget(self.status)
         layout.addWidget(self.error)
         self.setLayout(_centered(form))
         self._update()
 
-    def _problem(self) -> str | None:
-        first, second = self.new_passphrase.text(), self.repeat_passphrase.text()
-        if len(first) < MIN_PASSPHRASE_LENGTH:
-            return f"A passphrase needs at least {MIN_PASSPHRASE_LENGTH} characters."
-        if first != second:
-            return "The two passphrases differ."
-        return None
-
     def _update(self) -> None:
-        self.hint.setText(strength_hint(self.new_passphrase.text()))
-        self.create_button.setEnabled(self._problem() is None)
+        self.create_button.setEnabled(self.fields.problem() is None)
 
     def create(self) -> None:
-        problem = self._problem()
+        problem = self.fields.problem()
         if problem:
             self.error.setText(problem)
             return
-        passphrase = self.new_passphrase.text()
+        passphrase = self.fields.passphrase()
         self.error.clear()
-        for widget in (self.new_passphrase, self.repeat_passphrase, self.create_button):
-            widget.setEnabled(False)
+        self.fields.setEnabled(False)
+        self.create_button.setEnabled(False)
         self.status.setText("Creating the vault…")
         home = self.home
         self.tasks.submit(
@@ -216,14 +240,12 @@ class CreatePage(QWidget):
         )
 
     def _created(self, vault_and_code: tuple[Vault, str]) -> None:
-        self.new_passphrase.clear()
-        self.repeat_passphrase.clear()
+        self.fields.clear()
         self.status.clear()
         self.created.emit(*vault_and_code)
 
     def _failed(self, sentence: str) -> None:
-        for widget in (self.new_passphrase, self.repeat_passphrase):
-            widget.setEnabled(True)
+        self.fields.setEnabled(True)
         self.status.clear()
         self.error.setText(sentence)
         self._update()

@@ -6,23 +6,34 @@ It lives exactly as long as the vault stays unlocked; locking destroys it with a
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import jobs
 from app.engine import Engine, engine_for, import_model
 from app.errors import FieldscribeError
 from app.jobs.runner import Job
 from app.vault import Vault
+from app.vault.cases import assign_document, create_case, list_cases, rename_case
 from app.vault.documents import StoredDocument
 from ui.audit import AuditDialog
+from ui.change_passphrase import ChangePassphraseDialog
 from ui.document_view import DocumentView
 from ui.export import ExportDialog
 from ui.job_panel import JobPanel
 from ui.jobs import JobQueue
-from ui.library import LibraryPanel
+from ui.library import LibraryPanel, MoveToCaseDialog
 from ui.models_dialog import ModelsDialog
 from ui.settings import APPEARANCE_SETTING
 from ui.settings_dialog import SettingsDialog, apply_appearance
@@ -64,6 +75,9 @@ class Workspace(QWidget):
         self.status = QLabel(objectName="workspaceStatus")
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.library.document_selected.connect(self._document_selected)
+        self.library.new_case_button.clicked.connect(self.new_case_dialog)
+        self.library.new_case_action.triggered.connect(self.new_case_dialog)
+        self.library.move_action.triggered.connect(self.move_to_case_dialog)
         view = self.document_view
         view.text_tab.digitize_requested.connect(self.run_digitize)
         view.summary_tab.summarize_requested.connect(self.run_summarize)
@@ -161,12 +175,18 @@ class Workspace(QWidget):
                 self.import_document(path)
 
     def import_document(self, path: Path) -> None:
-        vault = self.vault
+        """Store a document; with a case shown in the library, the document goes into it."""
+        vault, case_id = self.vault, self.library.current_case_id()
+
+        def add(progress, cancel) -> int:
+            document_id = jobs.import_document(vault, path, progress=progress, cancel=cancel)
+            if case_id is not None:
+                assign_document(vault, document_id, case_id)
+            return document_id
+
         self.jobs.submit(
             f"Add {path.name}",
-            lambda progress, cancel: jobs.import_document(
-                vault, path, progress=progress, cancel=cancel
-            ),
+            add,
             on_success=lambda document_id: self._document_added(document_id, path.name),
         )
 
@@ -193,6 +213,79 @@ class Workspace(QWidget):
             dialog.show_message(refusal)
         elif refusal:
             self.show_error(refusal)
+
+    # -- cases -------------------------------------------------------------------------------
+
+    def _ask_case_title(
+        self, label: str, title: str, use_title: Callable[[str], None]
+    ) -> QInputDialog:
+        dialog = QInputDialog(self, objectName="caseTitleDialog")
+        dialog.setWindowTitle("Case")
+        dialog.setLabelText(label)
+        dialog.setTextValue(title)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.textValueSelected.connect(use_title)
+        dialog.open()
+        return dialog
+
+    def new_case_dialog(self) -> QInputDialog:
+        def create(title: str) -> None:
+            try:
+                case_id = create_case(self.vault, title)
+            except FieldscribeError as exc:  # an empty title, a full disk
+                self.show_error(str(exc))
+                return
+            self.library.refresh()
+            self.library.show_case(case_id)  # documents added next go into it
+
+        return self._ask_case_title("Title of the new case:", "", create)
+
+    def rename_case_dialog(self) -> QInputDialog | None:
+        case_id = self.library.current_case_id()
+        if case_id is None:
+            self.show_error("Choose a case in the library first.")
+            return None
+        (case,) = [case for case in list_cases(self.vault) if case.id == case_id]
+
+        def rename(title: str) -> None:
+            try:
+                rename_case(self.vault, case_id, title)
+            except FieldscribeError as exc:
+                self.show_error(str(exc))
+                return
+            self.library.refresh()
+
+        return self._ask_case_title("New title of the case:", case.title, rename)
+
+    def move_to_case_dialog(self) -> MoveToCaseDialog | None:
+        document_ids = [document.id for document in self.library.selected_documents()]
+        if not document_ids:
+            self.show_error("Select one or more documents first.")
+            return None
+        dialog = MoveToCaseDialog(list_cases(self.vault), len(document_ids), parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.chosen.connect(lambda case_id: self.move_to_case(document_ids, case_id))
+        dialog.open()
+        return dialog
+
+    def move_to_case(self, document_ids: list[int], case_id: int | None) -> None:
+        """Off the GUI thread: one transaction, and one audit event, per document moved."""
+        vault = self.vault
+
+        def move(progress, cancel) -> None:
+            for done, document_id in enumerate(document_ids):
+                cancel.raise_if_cancelled()
+                progress(done, len(document_ids), "")
+                assign_document(vault, document_id, case_id)
+
+        count = len(document_ids)
+        self.jobs.submit(
+            # Job titles are logged: no case title in them.
+            f"Move {count} document{'s' if count > 1 else ''} to a case",
+            move,
+            on_success=lambda _: self.library.refresh(),
+            on_failure=lambda _: self.library.refresh(),  # some may have moved before it failed
+        )
 
     # -- document jobs -----------------------------------------------------------------------
 
@@ -319,6 +412,15 @@ class Workspace(QWidget):
         dialog.load()
         return dialog
 
+    def change_passphrase_dialog(self) -> ChangePassphraseDialog:
+        dialog = ChangePassphraseDialog(self.vault, self.tasks, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.changed.connect(
+            lambda: self.show_notice("The passphrase was changed: use the new one from now on.")
+        )
+        dialog.open()
+        return dialog
+
     def export_result_dialog(self) -> QWidget | None:
         document = self._current()
         if document is None:
@@ -329,9 +431,15 @@ class Workspace(QWidget):
         return dialog
 
     def show_error(self, sentence: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Fieldscribe", sentence, parent=self)
+        self._show_message(QMessageBox.Icon.Warning, sentence, "errorMessage")
+
+    def show_notice(self, sentence: str) -> None:
+        self._show_message(QMessageBox.Icon.Information, sentence, "noticeMessage")
+
+    def _show_message(self, icon: QMessageBox.Icon, sentence: str, object_name: str) -> None:
+        box = QMessageBox(icon, "Fieldscribe", sentence, parent=self)
         box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setObjectName("errorMessage")
+        box.setObjectName(object_name)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 

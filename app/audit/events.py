@@ -11,7 +11,8 @@ ACTIONS = frozenset(
     {
         "vault.create", "vault.unlock", "vault.lock", "vault.unlock_failed",
         "vault.passphrase_change",
-        "document.import", "document.view", "document.delete",
+        "case.create", "case.update",
+        "document.import", "document.view", "document.delete", "document.assign",
         "job.start", "job.finish", "job.cancel", "job.fail",
         "result.edit", "result.export",
         "template.create", "template.update", "template.delete",

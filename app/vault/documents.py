@@ -27,6 +27,7 @@ class StoredDocument:
     size: int
     created_utc: str
     page_count: int
+    case_id: int | None  # None: in no case
 
 
 @dataclass(frozen=True)
@@ -89,10 +90,16 @@ def index_text(
 def list_documents(vault: Vault) -> list[StoredDocument]:
     rows = vault.query(
         "SELECT d.id, d.name, d.media_type, d.sha256, d.size, d.created_utc,"
-        " (SELECT count(*) FROM pages p WHERE p.document_id = d.id)"
+        " (SELECT count(*) FROM pages p WHERE p.document_id = d.id), d.case_id"
         " FROM documents d ORDER BY d.id"
     )
     return [StoredDocument(*row) for row in rows]
+
+
+def record_view(vault: Vault, document_id: int) -> None:
+    """Audit that the user opened a document: once per opening, not per repaint."""
+    with vault.transaction() as tx:
+        tx.audit("document.view", "document", document_id)
 
 
 def fts_query(text: str) -> str:

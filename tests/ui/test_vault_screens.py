@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QLineEdit
+from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox
 
 from app.audit.log import read_events
 from app.jobs import digitize, latest_result
@@ -13,8 +13,10 @@ from app.vault import Vault
 from tests.conftest import PASSPHRASE
 from tests.helpers import add_text_documents
 from tests.ui.conftest import UNLOCK_TIMEOUT, unlock, wait_for_model
+from ui.change_passphrase import ChangePassphraseDialog
 from ui.main_window import MainWindow
 from ui.settings import AUTOLOCK_SETTING
+from ui.unlock import strength_hint
 
 
 def test_first_run_creates_a_vault_and_shows_the_recovery_code_once(qtbot, tmp_path):
@@ -27,13 +29,13 @@ def test_first_run_creates_a_vault_and_shows_the_recovery_code_once(qtbot, tmp_p
     hint = page.findChild(QLabel, "strengthHint")
     create = page.create_button
 
-    page.new_passphrase.setText("short")
+    page.fields.new_passphrase.setText("short")
     assert hint.text().startswith("Too short")
-    page.new_passphrase.setText("plum tractor Violet 42 harbour")
-    page.repeat_passphrase.setText("plum tractor Violet 42 harbou")
+    page.fields.new_passphrase.setText("plum tractor Violet 42 harbour")
+    page.fields.repeat_passphrase.setText("plum tractor Violet 42 harbou")
     assert not create.isEnabled()  # the two differ
     assert hint.text() == "Strong."
-    page.repeat_passphrase.setText("plum tractor Violet 42 harbour")
+    page.fields.repeat_passphrase.setText("plum tractor Violet 42 harbour")
     assert create.isEnabled()
     qtbot.mouseClick(create, Qt.MouseButton.LeftButton)
 
@@ -120,3 +122,36 @@ def test_auto_lock_after_the_idle_time_saves_the_edit_in_progress(qtbot, vault_h
         assert locks[-1].details == {"reason": "idle"}
     finally:
         reopened.lock()
+
+
+def test_change_the_passphrase_from_the_vault_menu_then_unlock_with_it(qtbot, window):
+    unlock(qtbot, window)
+    workspace = window.workspace
+    window.findChild(QAction, "actionChangePassphrase").trigger()
+    dialog = workspace.findChild(ChangePassphraseDialog, "changePassphraseDialog")
+    fields = dialog.fields
+    new = "plum tractor Violet 42 harbour"
+    fields.new_passphrase.setText(new)
+    fields.repeat_passphrase.setText(new)
+    assert fields.hint.text() == strength_hint(new) == "Strong."  # as when creating the vault
+    assert not dialog.change_button.isEnabled()  # the current passphrase first
+
+    # A wrong current passphrase: one sentence, and nothing changed.
+    dialog.current.setText("not the passphrase")
+    qtbot.mouseClick(dialog.change_button, Qt.MouseButton.LeftButton)
+    error = dialog.findChild(QLabel, "changePassphraseError")
+    qtbot.waitUntil(lambda: error.text() != "", timeout=UNLOCK_TIMEOUT)
+    assert error.text() == "Wrong passphrase."
+    assert dialog.isVisible() and dialog.change_button.isEnabled()
+
+    dialog.current.setText(PASSPHRASE)
+    with qtbot.waitSignal(dialog.changed, timeout=UNLOCK_TIMEOUT):
+        qtbot.mouseClick(dialog.change_button, Qt.MouseButton.LeftButton)
+    assert workspace.findChild(QMessageBox, "noticeMessage").isVisible()
+    changes = [e for e in read_events(window.vault) if e.action == "vault.passphrase_change"]
+    assert len(changes) == 1
+
+    wait_for_model(qtbot, window)
+    with qtbot.waitSignal(window.locked, timeout=UNLOCK_TIMEOUT):
+        window.findChild(QAction, "actionLock").trigger()
+    unlock(qtbot, window, new)
