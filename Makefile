@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SETUP_STAMP := $(VENV)/.setup-done
 
-.PHONY: setup run test test-data lint bench clean
+.PHONY: setup run test test-data lint bench package clean
 
 setup: $(SETUP_STAMP)
 
@@ -39,6 +39,12 @@ lint: setup
 
 bench: setup
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+# The one-folder desktop bundle dist/Fieldscribe/ (packaging/fieldscribe.spec), then the smoke
+# test of the frozen binary: every command and the desktop app, offline, in a temporary home.
+package: setup
+	$(BIN)/pyinstaller --noconfirm --clean packaging/fieldscribe.spec
+	$(BIN)/python packaging/smoke_test.py dist/Fieldscribe/fieldscribe
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

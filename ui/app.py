@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import Qt, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -91,6 +92,17 @@ def open_main_window(args: argparse.Namespace) -> MainWindow:
     return window
 
 
+def quit_on_sigterm() -> QTimer:
+    """SIGTERM (logout, `kill`) quits like closing the window: work saved, vault locked, exit 0.
+    Python runs a signal handler only between bytecodes, so a timer wakes it while Qt waits."""
+    signal.signal(signal.SIGTERM, lambda *_: QApplication.quit())
+    wake = QTimer(interval=200)
+    wake.timeout.connect(lambda: None)
+    wake.start()
+    return wake
+
+
 def run_app(args: argparse.Namespace) -> int:
     window = open_main_window(args)  # noqa: F841 (kept alive while the app runs)
+    wake = quit_on_sigterm()  # noqa: F841 (kept alive while the app runs)
     return QApplication.instance().exec()
