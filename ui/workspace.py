@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import jobs
+from app import jobs, ocr
 from app.engine import Engine, engine_for, import_model
 from app.errors import FieldscribeError
 from app.jobs.runner import Job
@@ -110,7 +110,8 @@ class Workspace(QWidget):
     # -- the model ---------------------------------------------------------------------------
 
     def start_engine(self) -> None:
-        """Start loading the active model; the window stays usable while it loads."""
+        """Start loading the active model and the OCR process; the window stays usable."""
+        ocr.warm_up()
         try:
             engine = engine_for(self.vault)
         except FieldscribeError as exc:
@@ -146,10 +147,12 @@ class Workspace(QWidget):
         self.engine_state_changed.emit(state)
 
     def close_engine(self) -> None:
-        """Off the GUI thread, while locking: wait for the load watcher, then end the model."""
+        """Off the GUI thread, while locking: wait for the load watcher, then end the model and
+        the OCR process (which may still hold the last page it read)."""
         self.model_loading.wait_until_idle()
         if self.engine is not None:
             self.engine.close()
+        ocr.shutdown()
 
     # -- adding files ------------------------------------------------------------------------
 

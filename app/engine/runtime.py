@@ -112,7 +112,9 @@ class Engine:
             future, self._loading = self._loading, None
             starting = self._starting
         if starting is not None:
-            _kill(starting)
+            # Only the process: the load thread is reading its pipe, sees it end, closes the
+            # pipe itself and reports that the engine was closed.
+            starting.process.kill()
         if future is None:
             return
         try:
@@ -120,10 +122,17 @@ class Engine:
         except Exception:  # loading failed or was just ended above: nothing left to stop
             return
         worker.cancel.set()  # a request in flight ends at its next token and raises Cancelled
-        with contextlib.suppress(OSError):
-            worker.conn.send(("stop",))
-        worker.process.join(CLOSE_GRACE)
-        _kill(worker)
+        if not self._request_lock.acquire(timeout=CLOSE_GRACE):
+            # The request did not end: kill the process; its thread sees that and cleans up.
+            worker.process.kill()
+            return
+        try:
+            with contextlib.suppress(OSError):
+                worker.conn.send(("stop",))
+            worker.process.join(CLOSE_GRACE)
+            _kill(worker)
+        finally:
+            self._request_lock.release()
 
     def __enter__(self) -> Engine:
         return self
@@ -159,6 +168,10 @@ class Engine:
         child_conn.close()
         try:
             message = self._receive(worker, deadline - time.monotonic(), None, "loading")
+        except EngineCrashed:
+            if self._closed:  # close() ended the worker on purpose
+                raise EngineFailed("The model engine was closed.") from None
+            raise
         finally:
             with self._state_lock:
                 self._starting = None

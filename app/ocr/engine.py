@@ -1,28 +1,21 @@
-"""RapidOCR 3.x, loaded once on first use, from the model files inside its own wheel only."""
+"""RapidOCR 3.x, loaded once, from the model files inside its own wheel only.
+
+Used in the OCR worker process, which reads one page at a time on one thread.
+"""
 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 from app.errors import FieldscribeError
+from app.ocr import DETECTION_MODEL, LINE_CLASSIFIER_MODEL, RECOGNITION_MODEL, ocr_version
 
 log = logging.getLogger("fieldscribe.ocr")
 
-DETECTION_MODEL = "PP-OCRv6_det_small.onnx"
-RECOGNITION_MODEL = "PP-OCRv6_rec_small.onnx"
-# Never used (we turn pages, not lines; see recognize), but named so nothing is ever fetched.
-LINE_CLASSIFIER_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
-
-# Bumped whenever preprocessing or layout changes what the same image yields (provenance).
-PIPELINE_VERSION = 1
-
-_lock = threading.Lock()
 _engine = None
 
 
@@ -33,21 +26,19 @@ class Detection:
     confidence: float
 
 
-def ocr_version() -> str:
-    rapidocr = metadata.version("rapidocr")
-    models = f"{Path(DETECTION_MODEL).stem} {Path(RECOGNITION_MODEL).stem}"
-    return f"rapidocr {rapidocr} {models}; fieldscribe ocr {PIPELINE_VERSION}"
+def load() -> None:
+    """Import RapidOCR and create its ONNX sessions, once (a second or two)."""
+    global _engine
+    if _engine is None:
+        _engine = _create()
 
 
 def detect_and_read(image: np.ndarray, min_confidence: float) -> list[Detection]:
     """Text lines found in a BGR or grayscale image, those below `min_confidence` dropped."""
-    global _engine
-    # One page at a time: the engine keeps per-call settings on itself, and on two cores a
-    # second page read alongside would only slow both down.
-    with _lock:
-        if _engine is None:
-            _engine = _create()
-        result = _engine(image, text_score=min_confidence)
+    load()
+    # The engine keeps per-call settings on itself: safe only because pages are read one at a
+    # time (and on two cores a second page read alongside would only slow both down).
+    result = _engine(image, text_score=min_confidence)
     if result.boxes is None or result.txts is None:
         return []
     return [

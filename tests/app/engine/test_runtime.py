@@ -5,6 +5,7 @@ One engine (and one in-process llama.cpp for reference) is loaded per module and
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import signal
@@ -251,3 +252,40 @@ def test_a_valid_file_llama_cpp_cannot_load_is_a_clear_error(tmp_path):
             engine.complete(QUESTION, max_tokens=4)
     finally:
         engine.close()
+
+
+def _wait_for_a_new_child(known: set[int]) -> None:
+    """Until a child process not in `known` runs. Nothing signals a worker's start, so this
+    looks every 10 ms (the worker then spends a second or more importing llama.cpp)."""
+    deadline = time.monotonic() + WAIT
+    while not {child.pid for child in multiprocessing.active_children()} - known:
+        assert time.monotonic() < deadline, "the model worker never started"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("moment", ["at-once", "while-importing-llama-cpp"])
+def test_closing_while_the_model_loads_ends_loading_cleanly(moment):
+    children = {child.pid for child in multiprocessing.active_children()}
+    engine = Engine(default_model())
+    engine.start_loading()
+    outcome: list[BaseException] = []
+    waiter = threading.Thread(target=lambda: _wait_for_load(engine, outcome))
+    waiter.start()
+    if moment == "while-importing-llama-cpp":
+        _wait_for_a_new_child(children)
+    engine.close()
+    waiter.join(WAIT)
+    for thread in threading.enumerate():
+        if thread.name == "engine-load":
+            thread.join(WAIT)
+    assert [type(error) for error in outcome] == [EngineFailed]
+    assert str(outcome[0]) == "The model engine was closed."
+    assert not [thread.name for thread in threading.enumerate() if thread.name == "engine-load"]
+    assert {child.pid for child in multiprocessing.active_children()} <= children
+
+
+def _wait_for_load(engine: Engine, outcome: list[BaseException]) -> None:
+    try:
+        engine.wait_until_loaded()
+    except BaseException as error:  # what a caller waiting for the model is told
+        outcome.append(error)

@@ -1,0 +1,221 @@
+"""The OCR worker process as the caller sees it: started on first use (or by `warm_up()`), kept
+warm, one page per request, and every wait bounded.
+
+A page whose caller cancels is stopped at the worker's next step; a worker that does not
+acknowledge within CANCEL_GRACE seconds, dies, or stays silent past a time limit is killed, that
+page ends (Cancelled or OcrFailed) and the next page starts a fresh worker. `shutdown()` stops
+the worker politely and runs at exit. No thread is ever started here: the caller's thread waits.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import multiprocessing
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import TYPE_CHECKING, Any
+
+from app.cancel import CancelToken
+from app.errors import Cancelled, FieldscribeError
+from app.ocr import worker as worker_module
+
+if TYPE_CHECKING:
+    from app.ocr import OcrPage
+
+START_TIMEOUT = 120.0  # start Python, import RapidOCR, onnxruntime and OpenCV, create sessions
+PAGE_TIMEOUT = 300.0  # a page of up to 50 megapixels, read up to three times, on a slow laptop
+CANCEL_GRACE = 2.0
+STOP_GRACE = 2.0
+POLL_INTERVAL = 0.05  # how often a waiting call looks at the caller's cancel token
+
+Message = tuple[Any, ...]
+
+
+class OcrFailed(FieldscribeError):
+    """The OCR process died or stopped answering; the next page starts a fresh one."""
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    conn: Connection  # used and closed only by the thread holding the request lock
+    cancel: Any  # a multiprocessing Event
+    ready: bool = False  # its "ready" message has arrived
+
+
+class _Service:
+    def __init__(self) -> None:
+        self._state_lock = threading.Lock()  # guards _worker; held briefly (warm_up is GUI-safe)
+        self._request_lock = threading.Lock()  # one page at a time, held for the whole page
+        self._worker: _Worker | None = None
+
+    def warm_up(self) -> None:
+        with self._state_lock:
+            if self._worker is None:
+                self._worker = _start()
+
+    def worker_pid(self) -> int | None:
+        with self._state_lock:
+            return None if self._worker is None else self._worker.process.pid
+
+    def recognize(self, image: bytes, cancel: CancelToken | None, source: str) -> OcrPage:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        with self._request_lock:
+            worker = self._ready_worker(cancel)
+            worker.cancel.clear()  # cleared before sending, so a cancel can never be missed
+            with contextlib.suppress(OSError):  # if it just died, _receive reports that
+                worker.conn.send(("read", image, source))
+            message = self._receive(worker, PAGE_TIMEOUT, cancel, f"reading {source}")
+            if message is None:
+                self._cancel_page(worker)
+                raise Cancelled()
+        if message[0] == "cancelled":  # shut down while reading
+            raise Cancelled()
+        if message[0] == "failed":
+            raise message[1]
+        return message[1]
+
+    def shutdown(self) -> None:
+        with self._state_lock:
+            worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        worker.cancel.set()  # a page being read ends at its next step, freeing the request lock
+        if not self._request_lock.acquire(timeout=CANCEL_GRACE):
+            # Still busy: end it; the page's thread sees it end and closes the pipe.
+            worker.process.kill()
+            return
+        try:
+            if worker.ready:
+                with contextlib.suppress(OSError):
+                    worker.conn.send(("stop",))
+                worker.process.join(STOP_GRACE)
+            # A worker not known to be ready may still be loading: not worth waiting for.
+            _kill(worker)
+        finally:
+            self._request_lock.release()
+
+    def _ready_worker(self, cancel: CancelToken | None) -> _Worker:
+        with self._state_lock:
+            if self._worker is None:
+                self._worker = _start()
+            worker = self._worker
+        if not worker.ready:
+            message = self._receive(worker, START_TIMEOUT, cancel, "starting")
+            if message is None:
+                raise Cancelled()  # the worker goes on loading, for the next page
+            if message[0] != "ready":
+                self._discard(worker)
+                raise message[1]
+            worker.ready = True
+        return worker
+
+    def _receive(
+        self, worker: _Worker, timeout: float, cancel: CancelToken | None, doing: str
+    ) -> Message | None:
+        """The worker's next message, its log records re-issued here on the way; None once
+        `cancel` is set. OcrFailed (the worker killed) if it dies or `timeout` seconds pass."""
+        deadline = time.monotonic() + timeout
+        while cancel is None or not cancel.cancelled:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._discard(worker)
+                raise OcrFailed(
+                    f"The OCR process did not finish {doing} within {timeout:.0f} s; "
+                    "the next page starts a fresh one."
+                )
+            ready = wait(
+                [worker.conn, worker.process.sentinel],
+                min(remaining, POLL_INTERVAL) if cancel is not None else remaining,
+            )
+            if worker.conn in ready:
+                try:
+                    message = worker.conn.recv()  # messages sent before a crash still arrive
+                except (EOFError, OSError):
+                    pass
+                else:
+                    if message[0] != "log":
+                        return message
+                    _, name, level, text = message
+                    logging.getLogger(name).log(level, text)
+                    continue
+            elif not ready:
+                continue
+            self._discard(worker)
+            raise OcrFailed(
+                f"The OCR process stopped unexpectedly while {doing} (exit code "
+                f"{worker.process.exitcode}); the next page starts a fresh one."
+            )
+        return None
+
+    def _cancel_page(self, worker: _Worker) -> None:
+        """Stop the page in flight and take its reply, or kill the worker if none comes soon."""
+        worker.cancel.set()
+        with contextlib.suppress(OcrFailed):  # it was killed: the next page starts a fresh one
+            self._receive(worker, CANCEL_GRACE, None, "stopping")
+
+    def _discard(self, worker: _Worker) -> None:
+        """Kill a worker that failed; the next page starts a fresh one."""
+        with self._state_lock:
+            if self._worker is worker:
+                self._worker = None
+        _kill(worker)
+
+
+def _start() -> _Worker:
+    # spawn, not fork: a fresh interpreter (safe with our threads, and works when frozen)
+    context = multiprocessing.get_context("spawn")
+    parent_conn, child_conn = context.Pipe()
+    cancel = context.Event()
+    process = context.Process(
+        target=worker_module.run, args=(child_conn, cancel), name="fieldscribe-ocr", daemon=True
+    )
+    process.start()
+    child_conn.close()
+    return _Worker(process, parent_conn, cancel)
+
+
+def _kill(worker: _Worker) -> None:
+    """Kill and reap the process (SIGKILL also ends a stopped or hung one), close our pipe end."""
+    if worker.process.is_alive():
+        worker.process.kill()
+        worker.process.join(CANCEL_GRACE)
+    worker.conn.close()
+
+
+_service = _Service()
+
+
+def recognize(
+    image: bytes, *, cancel: CancelToken | None = None, source: str = "page image"
+) -> OcrPage:
+    """Read a PNG, JPEG or TIFF page (its orientation tag applied). `source` names it in errors.
+
+    Boxes refer to the image as displayed upright, whichever way the text itself was turned.
+    Raises BadInput for an unreadable image, Cancelled when `cancel` is set, and OcrFailed if
+    the OCR process dies or exceeds its time limit.
+    """
+    return _service.recognize(image, cancel, source)
+
+
+def warm_up() -> None:
+    """Start the OCR process now, so the first page need not wait for it; returns at once."""
+    _service.warm_up()
+
+
+def shutdown() -> None:
+    """Stop the OCR process (a page being read is cancelled); the next page starts a new one."""
+    _service.shutdown()
+
+
+def worker_pid() -> int | None:
+    """The OCR process's id, None when there is none."""
+    return _service.worker_pid()
+
+
+atexit.register(shutdown)
