@@ -16,7 +16,12 @@ from tests.conftest import PASSPHRASE
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def fieldscribe(*args: str | Path, env: dict[str, str] | None = None, home: Path | None = None):
+def fieldscribe(
+    *args: str | Path,
+    env: dict[str, str] | None = None,
+    home: Path | None = None,
+    timeout: float = 120,
+):
     command = [sys.executable, "-m", "app.cli"]
     if home is not None:
         command += ["--home", str(home)]
@@ -29,7 +34,7 @@ def fieldscribe(*args: str | Path, env: dict[str, str] | None = None, home: Path
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
 
 
