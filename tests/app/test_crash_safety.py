@@ -75,7 +75,7 @@ def run_until_killed(args: list[str], env: dict, seconds: float) -> tuple[list[s
 def test_killed_batches_lose_nothing_reported_and_leave_nothing_half_done(
     vault_home, passphrase_file, tmp_path
 ):
-    sources = write_batch(tmp_path / "batch", 60)
+    sources = write_batch(tmp_path / "batch", 200)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDSCRIBE_")}
     env.update(
         FIELDSCRIBE_HOME=str(vault_home.root), FIELDSCRIBE_PASSPHRASE_FILE=str(passphrase_file)
@@ -87,7 +87,7 @@ def test_killed_batches_lose_nothing_reported_and_leave_nothing_half_done(
         kind = KINDS[attempt % len(KINDS)]
         batch = [str(path) for path in rng.sample(sources, len(sources))]
         args = [kind, *batch] + (["--template", "clinical-home-visit"] if kind == "extract" else [])
-        finished, killed = run_until_killed(args, env, rng.uniform(0.5, 3.0))
+        finished, killed = run_until_killed(args, env, rng.uniform(0.3, 1.8))
         reported[kind].update(finished)
         interrupted += killed
 
@@ -117,5 +117,5 @@ def test_killed_batches_lose_nothing_reported_and_leave_nothing_half_done(
         finally:
             vault.lock()
     # The kills landed in real work: most runs were cut short, and some had finished jobs.
-    assert interrupted >= KILLS * 2 // 3
+    assert interrupted >= KILLS // 2
     assert sum(len(done) for done in reported.values()) > 0
