@@ -19,6 +19,20 @@ def recorder():
     return seen, on_change
 
 
+def work_until_cancelled():
+    """Work that runs in small steps until it is cancelled, and an event set once it started."""
+    started = threading.Event()
+    step = threading.Event()  # never set: waiting on it is one small step of work
+
+    def work(progress, cancel):
+        started.set()
+        while True:
+            cancel.raise_if_cancelled()
+            step.wait(0.005)
+
+    return started, work
+
+
 def test_jobs_run_in_order_with_progress_and_results():
     seen, on_change = recorder()
     runner = JobRunner(on_change)
@@ -45,15 +59,7 @@ def test_jobs_run_in_order_with_progress_and_results():
 
 def test_cancel_a_running_and_a_queued_job():
     runner = JobRunner()
-    started = threading.Event()
-    stop_polling = threading.Event()
-
-    def long_work(progress, cancel):
-        started.set()
-        while True:
-            cancel.raise_if_cancelled()
-            stop_polling.wait(0.005)  # one small step of work
-
+    started, long_work = work_until_cancelled()
     ran_queued = threading.Event()
     running = runner.submit("long", long_work)
     queued = runner.submit("queued", lambda progress, cancel: ran_queued.set())
@@ -90,15 +96,7 @@ def test_failures_become_one_sentence_and_the_queue_goes_on(caplog):
 
 def test_shutdown_cancels_what_is_running_and_joins_the_worker():
     runner = JobRunner()
-    started = threading.Event()
-    stop_polling = threading.Event()
-
-    def long_work(progress, cancel):
-        started.set()
-        while True:
-            cancel.raise_if_cancelled()
-            stop_polling.wait(0.005)
-
+    started, long_work = work_until_cancelled()
     job = runner.submit("long", long_work)
     assert started.wait(10)
     runner.shutdown()
