@@ -26,6 +26,18 @@ def no_leaked_threads():
     assert not still_running, f"test left threads running: {still_running}"
 
 
+@pytest.fixture(scope="module")
+def engine():
+    """The real default model in its worker process, loaded once per test module."""
+    from app.engine import Engine
+    from app.engine.registry import default_model
+
+    engine = Engine(default_model())
+    engine.start_loading()  # returns at once; the first request waits for it
+    yield engine
+    engine.close()
+
+
 @pytest.fixture(scope="session")
 def vault_template(tmp_path_factory) -> tuple[Path, str]:
     """One vault made with the real key derivation; tests get copies (Argon2 is slow on purpose)."""

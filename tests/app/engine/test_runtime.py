@@ -11,7 +11,6 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -36,14 +35,6 @@ QUESTION = [{"role": "user", "content": "What is the capital of France? Answer i
 OTHER = [{"role": "user", "content": "Name three colours."}]
 LONG_ANSWER = [{"role": "user", "content": "Count from 1 to 100, separated by commas."}]
 WAIT = 60  # seconds: a bound for joins, far above what any step takes
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
-    engine = Engine(default_model())
-    engine.start_loading()  # returns at once; the first request waits for it
-    yield engine
-    engine.close()
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app.cancel import CancelToken
-from app.engine import Engine
 from app.engine.registry import default_model
 from app.errors import Cancelled
 from app.jobs.extract_fields import extract_fields
@@ -24,14 +22,6 @@ TEMPLATES = Path(__file__).resolve().parents[3] / "assets" / "templates"
 
 def template(name: str) -> dict:
     return json.loads((TEMPLATES / f"{name}.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
-    engine = Engine(default_model())
-    engine.start_loading()
-    yield engine
-    engine.close()
 
 
 def _score(cases, engine):

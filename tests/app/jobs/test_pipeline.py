@@ -10,8 +10,6 @@ from PIL import Image, ImageDraw, ImageFont
 from app import jobs
 from app.audit.log import read_events
 from app.cancel import CancelToken
-from app.engine import Engine
-from app.engine.registry import default_model
 from app.errors import BadInput, Cancelled
 from app.vault.documents import search
 from tests.app.test_cli import fieldscribe, one_line_error
@@ -38,12 +36,6 @@ Blood pressure: 142/91
 Pulse: 78 bpm
 Temperature: 37.2 C
 """
-
-
-@pytest.fixture(scope="module")
-def engine():
-    with Engine(default_model()) as engine:
-        yield engine
 
 
 @pytest.fixture

@@ -4,25 +4,15 @@ third of the source, boilerplate once at most (here: never), every line citing i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
 from app.cancel import CancelToken
-from app.engine import Engine
 from app.engine.registry import default_model
 from app.errors import Cancelled
 from app.jobs.grounding import SourceFacts, ungrounded
 from app.jobs.summarize_text import _faithful, summarize_text
 from tests.app.jobs.corpus import case_file
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
-    engine = Engine(default_model())
-    engine.start_loading()
-    yield engine
-    engine.close()
 
 
 def _check(case, result):
