@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from app.engine.settings import RuntimeSettings
+from app.worker_pipe import send_if_heard
 
 
 def run(conn: Connection, cancel: Event, model_path: Path, settings: RuntimeSettings) -> None:
@@ -48,9 +49,9 @@ def run(conn: Connection, cancel: Event, model_path: Path, settings: RuntimeSett
         )
         control_texts = _control_token_texts(llm)
     except Exception as error:  # anything that stops loading is reported, not raised into limbo
-        _send_if_heard(conn, ("load_failed", f"{type(error).__name__}: {error}"))
+        send_if_heard(conn, ("load_failed", f"{type(error).__name__}: {error}"))
         return
-    if not _send_if_heard(conn, ("ready", llm.n_ctx(), llama_cpp.__version__)):
+    if not send_if_heard(conn, ("ready", llm.n_ctx(), llama_cpp.__version__)):
         return
 
     while True:
@@ -68,18 +69,8 @@ def run(conn: Connection, cancel: Event, model_path: Path, settings: RuntimeSett
         except (BrokenPipeError, EOFError):
             return
         except Exception as error:
-            if not _send_if_heard(conn, ("failed", f"{type(error).__name__}: {error}")):
+            if not send_if_heard(conn, ("failed", f"{type(error).__name__}: {error}")):
                 return
-
-
-def _send_if_heard(conn: Connection, message: tuple) -> bool:
-    """Send, or find that the parent is gone (killed while the model loaded): then the worker
-    just ends, without a traceback on the terminal they shared."""
-    try:
-        conn.send(message)
-    except (BrokenPipeError, EOFError, OSError):
-        return False
-    return True
 
 
 def _control_token_texts(llm: Any) -> list[str]:

@@ -27,6 +27,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 
 from app.errors import Cancelled, FieldscribeError
+from app.worker_pipe import send_if_heard
 
 
 def run(conn: Connection, cancel: Event) -> None:
@@ -37,9 +38,10 @@ def run(conn: Connection, cancel: Event) -> None:
 
         engine.load()  # RapidOCR, onnxruntime, the ONNX sessions
     except Exception as error:  # anything that stops loading is reported, not raised into limbo
-        conn.send(("load_failed", _portable(error)))
+        send_if_heard(conn, ("load_failed", _portable(error)))
         return
-    conn.send(("ready",))
+    if not send_if_heard(conn, ("ready",)):
+        return
 
     while True:
         try:
@@ -55,9 +57,7 @@ def run(conn: Connection, cancel: Event) -> None:
             reply = ("cancelled",)
         except Exception as error:
             reply = ("failed", _portable(error))
-        try:
-            conn.send(reply)
-        except OSError:  # the parent went away
+        if not send_if_heard(conn, reply):
             return
 
 
