@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from multiprocessing.connection import Connection
+from typing import Any
 
 
 def send_if_heard(conn: Connection, message: tuple) -> bool:
@@ -13,3 +14,12 @@ def send_if_heard(conn: Connection, message: tuple) -> bool:
     except OSError:  # BrokenPipeError and friends
         return False
     return True
+
+
+def receive_if_heard(conn: Connection) -> Any | None:
+    """The parent's next request, or None when the parent is gone: its end of the pipe closed
+    (EOF) or reset because it was killed."""
+    try:
+        return conn.recv()
+    except (EOFError, OSError):
+        return None

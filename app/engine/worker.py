@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from app.engine.settings import RuntimeSettings
-from app.worker_pipe import send_if_heard
+from app.worker_pipe import receive_if_heard, send_if_heard
 
 
 def run(conn: Connection, cancel: Event, model_path: Path, settings: RuntimeSettings) -> None:
@@ -55,18 +55,15 @@ def run(conn: Connection, cancel: Event, model_path: Path, settings: RuntimeSett
         return
 
     while True:
-        try:
-            request = conn.recv()
-        except EOFError:  # the parent went away
-            return
-        if request[0] == "stop":
+        request = receive_if_heard(conn)
+        if request is None or request[0] == "stop":
             return
         try:
             if request[0] == "complete":
                 _complete(llm, formatter, settings, conn, cancel, control_texts, *request[1:])
             elif request[0] == "count":
                 conn.send(("count", len(llm.tokenize(request[1].encode("utf-8"), add_bos=False))))
-        except (BrokenPipeError, EOFError):
+        except (ConnectionError, EOFError):  # the parent went away mid-reply
             return
         except Exception as error:
             if not send_if_heard(conn, ("failed", f"{type(error).__name__}: {error}")):

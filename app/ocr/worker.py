@@ -27,7 +27,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 
 from app.errors import Cancelled, FieldscribeError
-from app.worker_pipe import send_if_heard
+from app.worker_pipe import receive_if_heard, send_if_heard
 
 
 def run(conn: Connection, cancel: Event) -> None:
@@ -44,11 +44,8 @@ def run(conn: Connection, cancel: Event) -> None:
         return
 
     while True:
-        try:
-            request = conn.recv()
-        except EOFError:  # the parent went away
-            return
-        if request[0] == "stop":
+        request = receive_if_heard(conn)
+        if request is None or request[0] == "stop":
             return
         _, image, source = request
         try:

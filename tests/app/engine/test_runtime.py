@@ -9,9 +9,12 @@ import multiprocessing
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -35,6 +38,7 @@ QUESTION = [{"role": "user", "content": "What is the capital of France? Answer i
 OTHER = [{"role": "user", "content": "Name three colours."}]
 LONG_ANSWER = [{"role": "user", "content": "Count from 1 to 100, separated by commas."}]
 WAIT = 60  # seconds: a bound for joins, far above what any step takes
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +213,42 @@ def test_a_worker_that_ignores_cancel_is_killed_after_the_grace_period(engine):
     assert 1.5 < streamer.finished_at - cancelled_at < 4.0
     assert engine.complete(OTHER, max_tokens=4).generated_tokens == 4
     assert engine.worker_pid not in (None, pid)
+
+
+# The parent kills itself on a token: at the first of many the worker is still sending; at the
+# last of a few it has sent everything and waits for a request on a pipe the kill reset.
+_KILLED_PARENT = """
+import os, signal, sys
+from app.engine import Engine
+from app.engine.registry import default_model
+kill_at = int(sys.argv[1])
+tokens = []
+def on_token(text):
+    tokens.append(text)
+    if len(tokens) == kill_at:
+        os.kill(os.getpid(), signal.SIGKILL)
+engine = Engine(default_model())
+engine.complete({messages!r}, max_tokens=int(sys.argv[2]), on_token=on_token)
+"""
+
+
+@pytest.mark.parametrize(("kill_at", "max_tokens"), [(1, 300), (6, 6)])
+def test_a_worker_whose_parent_is_killed_ends_quietly(kill_at, max_tokens):
+    parent = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _KILLED_PARENT.format(messages=LONG_ANSWER),
+            str(kill_at),
+            str(max_tokens),
+        ],
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,  # until EOF: the worker shares the parent's stderr until it ends
+        timeout=WAIT,
+    )
+    assert parent.returncode == -signal.SIGKILL
+    assert "Traceback" not in parent.stderr.decode(), parent.stderr.decode()
 
 
 def test_a_model_file_changed_on_disk_is_refused_at_load(tmp_path):
