@@ -5,6 +5,12 @@ process, one pipe message per token) and through `llama_cpp.Llama` in this proce
 same model and the same `RuntimeSettings` (n_ctx, threads, batch, seed, sampling). Runs alternate
 between the two paths (ABBA) and the median of each figure is reported, after a warm-up run each.
 
+Speed varies from run to run on a shared machine (here by up to 20% within a minute), so the
+ratios and the first-token overhead compare each engine run with the direct run next to it: the
+median of the paired ratios and of the paired differences, the latter printed with its spread.
+The fixed cost of the worker (the request's trip, chat formatting, the first token's trip back)
+is measured again on a short prompt, where evaluation is too short to hide anything.
+
     .venv/bin/python bench/engine.py [--runs N] [--threads N]
 """
 
@@ -23,6 +29,8 @@ from app.engine.registry import default_model
 
 GENERATED_TOKENS = 256
 PROMPT_TARGET_TOKENS = 900
+SHORT_PROMPT = [{"role": "user", "content": "What is the capital of France?"}]
+SHORT_PAIRS = 20
 
 _VISIT = (
     "Visit {n}: the field team reached the village of {place} on day {n} and met {count} "
@@ -63,7 +71,9 @@ def build_messages(engine: Engine) -> list[dict[str, str]]:
     return [{"role": "user", "content": instruction + "\n".join(visits)}]
 
 
-def run_engine(engine: Engine, messages: list[dict[str, str]]) -> Run:
+def run_engine(
+    engine: Engine, messages: list[dict[str, str]], max_tokens: int = GENERATED_TOKENS
+) -> Run:
     times: list[float] = []
     pieces: list[str] = []
 
@@ -72,7 +82,7 @@ def run_engine(engine: Engine, messages: list[dict[str, str]]) -> Run:
         pieces.append(text)
 
     start = time.perf_counter()
-    completion = engine.complete(messages, max_tokens=GENERATED_TOKENS, on_token=on_token)
+    completion = engine.complete(messages, max_tokens=max_tokens, on_token=on_token)
     return Run(
         completion.prompt_tokens,
         times[0] - start,
@@ -82,19 +92,47 @@ def run_engine(engine: Engine, messages: list[dict[str, str]]) -> Run:
     )
 
 
-def run_direct(llm, settings: RuntimeSettings, messages, prompt_tokens: int) -> Run:
+def run_direct(
+    llm, settings: RuntimeSettings, messages, prompt_tokens: int, max_tokens: int = GENERATED_TOKENS
+) -> Run:
     times: list[float] = []
     pieces: list[str] = []
     llm.reset()  # as the engine does: no KV-cache reuse between requests
     start = time.perf_counter()
     for chunk in llm.create_chat_completion(
-        messages, stream=True, **settings.sampling_kwargs(GENERATED_TOKENS)
+        messages, stream=True, **settings.sampling_kwargs(max_tokens)
     ):
         text = chunk["choices"][0]["delta"].get("content")
         if text:
             times.append(time.perf_counter())
             pieces.append(text)
     return Run(prompt_tokens, times[0] - start, len(pieces), times[-1] - times[0], "".join(pieces))
+
+
+def paired_first_token_overhead(
+    engine: Engine, llm, settings: RuntimeSettings, messages, pairs: int, max_tokens: int
+) -> list[float]:
+    """Engine minus direct time to first token, in seconds, for `pairs` adjacent ABBA pairs."""
+    prompt_tokens = run_engine(engine, messages, max_tokens).prompt_tokens
+    run_direct(llm, settings, messages, prompt_tokens, max_tokens)  # warm-up
+    differences = []
+    for index in range(pairs):
+        paths = ("direct", "engine") if index % 2 == 0 else ("engine", "direct")
+        first = {
+            path: (
+                run_engine(engine, messages, max_tokens)
+                if path == "engine"
+                else run_direct(llm, settings, messages, prompt_tokens, max_tokens)
+            ).first_token_s
+            for path in paths
+        }
+        differences.append(first["engine"] - first["direct"])
+    return differences
+
+
+def quartiles_ms(values: list[float]) -> tuple[float, float, float]:
+    low, middle, high = statistics.quantiles(values, n=4)
+    return low * 1000, middle * 1000, high * 1000
 
 
 def copy_bandwidth(megabytes: int = 256, repeats: int = 5) -> float:
@@ -111,7 +149,7 @@ def copy_bandwidth(megabytes: int = 256, repeats: int = 5) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="measured runs per path (default 5)")
+    parser.add_argument("--runs", type=int, default=8, help="measured runs per path (default 8)")
     parser.add_argument("--threads", type=int, help="llama.cpp threads (default: physical cores)")
     args = parser.parse_args()
 
@@ -136,6 +174,9 @@ def main() -> int:
                     direct_runs.append(run_direct(llm, settings, messages, warm_up.prompt_tokens))
                 else:
                     engine_runs.append(run_engine(engine, messages))
+        short_differences = paired_first_token_overhead(
+            engine, llm, settings, SHORT_PROMPT, SHORT_PAIRS, max_tokens=1
+        )
 
     def median(runs: list[Run], figure: str) -> float:
         return statistics.median(getattr(run, figure) for run in runs)
@@ -144,8 +185,19 @@ def main() -> int:
     engine_prompt = median(engine_runs, "prompt_rate")
     direct_gen = median(direct_runs, "generation_rate")
     engine_gen = median(engine_runs, "generation_rate")
+    pairs = list(zip(engine_runs, direct_runs, strict=True))  # each ran next to the other
+
+    def paired_ratio(figure: str) -> float:
+        return statistics.median(getattr(e, figure) / getattr(d, figure) for e, d in pairs)
+
+    prompt_ratio = paired_ratio("prompt_rate")
+    generation_ratio = paired_ratio("generation_rate")
     direct_first = median(direct_runs, "first_token_s") * 1000
     engine_first = median(engine_runs, "first_token_s") * 1000
+    long_low, overhead, long_high = quartiles_ms(
+        [e.first_token_s - d.first_token_s for e, d in pairs]
+    )
+    short_low, short_overhead, short_high = quartiles_ms(short_differences)
     same = all(run.text == warm_up.text for run in engine_runs + direct_runs)
 
     print(
@@ -164,11 +216,19 @@ def main() -> int:
     print()
     print(f"{'':24}{'direct':>10}{'engine':>10}{'engine/direct':>16}")
     print(f"{'prompt tokens/s':24}{direct_prompt:10.1f}{engine_prompt:10.1f}"
-          f"{engine_prompt / direct_prompt:16.2f}")  # fmt: skip
+          f"{prompt_ratio:16.2f}")  # fmt: skip
     print(f"{'generated tokens/s':24}{direct_gen:10.1f}{engine_gen:10.1f}"
-          f"{engine_gen / direct_gen:16.2f}")  # fmt: skip
+          f"{generation_ratio:16.2f}")  # fmt: skip
     print(f"{'time to first token ms':24}{direct_first:10.0f}{engine_first:10.0f}"
-          f"{engine_first - direct_first:+13.0f} ms")  # fmt: skip
+          f"{overhead:+13.0f} ms")  # fmt: skip
+    print(
+        f"first-token overhead, median of {args.runs} paired differences: {overhead:+.0f} ms "
+        f"(quartiles {long_low:+.0f} to {long_high:+.0f} ms: prompt evaluation varies this much)"
+    )
+    print(
+        f"fixed cost of the worker, short prompt, median of {SHORT_PAIRS} pairs: "
+        f"{short_overhead:+.1f} ms (quartiles {short_low:+.1f} to {short_high:+.1f} ms)"
+    )
     print()
     bandwidth = copy_bandwidth()
     needed = model.size * engine_gen
@@ -178,9 +238,9 @@ def main() -> int:
         f"memory copy bandwidth (read + write): {needed / bandwidth:.0%} of it"
     )
     print(
-        f"engine/direct: prompt {engine_prompt / direct_prompt:.2f}, "
-        f"generation {engine_gen / direct_gen:.2f}, "
-        f"first-token overhead {engine_first - direct_first:.0f} ms"
+        f"engine/direct: prompt {prompt_ratio:.2f}, "
+        f"generation {generation_ratio:.2f}, "
+        f"first-token overhead {overhead:.0f} ms"
     )
     return 0
 
