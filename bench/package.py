@@ -37,7 +37,7 @@ BUNDLE = ROOT / "dist" / "Fieldscribe"
 FROZEN = BUNDLE / "fieldscribe"
 VENV = ROOT / ".venv" / "bin" / "fieldscribe"
 SAMPLE = ROOT / "assets" / "samples" / "case-file.docx"
-SIZE_TARGET_MB = 450
+SIZE_TARGET_MB = 450  # decimal megabytes, as the issue counts them
 RATIO_TARGET = 1.1
 MB = 1024 * 1024
 
@@ -123,7 +123,7 @@ def main() -> int:
         return 0
 
     total, parts = bundle_size()
-    verdict = "meets" if total <= SIZE_TARGET_MB * MB else "MISSES"
+    verdict = "meets" if total <= SIZE_TARGET_MB * 1e6 else "MISSES"
     print(f"bundle size                        {total / MB:8.0f} MiB ({total / 1e6:.0f} MB)"
           f"   target ≤ {SIZE_TARGET_MB} MB: {verdict}")  # fmt: skip
     for name, size in sorted(parts.items(), key=lambda item: -item[1]):
