@@ -46,6 +46,12 @@ def workspace(qtbot, window: MainWindow):
     return window.workspace
 
 
+def has_ended(workspace, job) -> bool:
+    """Whether the GUI thread has handled the job's end (its results are shown). The job's own
+    state changes on the runner's thread a moment earlier."""
+    return job.state.is_final and job.id not in {j.id for j in workspace.jobs.active_jobs()}
+
+
 def drop_files(window: MainWindow, paths: list[Path]) -> None:
     """A real drag enter and drop of file URLs on the window."""
     mime = QMimeData()

@@ -12,7 +12,7 @@ from app.jobs.runner import JobState
 from app.vault.cases import list_cases
 from app.vault.documents import list_documents
 from tests.helpers import add_text_documents
-from tests.ui.conftest import drop_files
+from tests.ui.conftest import drop_files, has_ended
 from ui.library import MoveToCaseDialog
 
 TITLE = "Home visit Mrs Okafor"
@@ -26,7 +26,9 @@ def shown_names(library) -> list[str]:
 def jobs_done(workspace, title_start: str) -> bool:
     rows = [row for row in workspace.job_panel.rows.values()
             if row.job.title.startswith(title_start)]  # fmt: skip
-    return bool(rows) and all(row.job.state is JobState.FINISHED for row in rows)
+    return bool(rows) and all(
+        has_ended(workspace, row.job) and row.job.state is JobState.FINISHED for row in rows
+    )
 
 
 def new_case(qtbot, window, title: str) -> None:

@@ -13,7 +13,7 @@ from app.jobs import latest_result, templates
 from app.jobs.runner import JobState
 from app.vault.documents import list_documents
 from tests.helpers import add_text_documents
-from tests.ui.conftest import SAMPLES, drop_files, unlock
+from tests.ui.conftest import SAMPLES, drop_files, has_ended, unlock
 
 JOB_TIMEOUT = 240_000  # ms: OCR and a small model on two shared cores
 HOME_VISIT = {
@@ -27,7 +27,12 @@ HOME_VISIT = {
 
 
 def finished_titles(workspace) -> dict[str, JobState]:
-    return {row.job.title: row.job.state for row in workspace.job_panel.rows.values()}
+    """The jobs that have ended, by title."""
+    return {
+        row.job.title: row.job.state
+        for row in workspace.job_panel.rows.values()
+        if has_ended(workspace, row.job)
+    }
 
 
 def select(qtbot, workspace, name: str):
