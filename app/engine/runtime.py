@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from app.cancel import CancelToken
@@ -27,17 +25,21 @@ from app.engine.registry import ModelRecord, verify_model
 from app.engine.schema import check_schema, schema_errors
 from app.engine.settings import RuntimeSettings
 from app.errors import Cancelled
+from app.worker_process import (
+    POLL_INTERVAL,
+    Message,
+    WorkerDied,
+    WorkerProcess,
+    WorkerSilent,
+)
 
 LOAD_TIMEOUT = 300.0  # verify the file, start Python, import llama.cpp, map the model
 FIRST_TOKEN_TIMEOUT = 600.0  # a full context of prompt on a slow laptop with a larger model
 TOKEN_TIMEOUT = 120.0
 CANCEL_GRACE = 2.0
 CLOSE_GRACE = 5.0
-POLL_INTERVAL = 0.05  # how often a waiting call looks at the caller's cancel token
 
 _TERMINAL = {"done", "cancelled", "overflow", "failed"}
-
-Message = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,7 @@ class Completion:
 
 
 @dataclass
-class _Worker:
-    process: multiprocessing.process.BaseProcess
-    conn: Connection
-    cancel: Any  # a multiprocessing Event
+class _Worker(WorkerProcess):
     n_ctx: int = 0
     llama_cpp_version: str = ""
 
@@ -130,7 +129,7 @@ class Engine:
             with contextlib.suppress(OSError):
                 worker.conn.send(("stop",))
             worker.process.join(CLOSE_GRACE)
-            _kill(worker)
+            worker.kill()
         finally:
             self._request_lock.release()
 
@@ -149,23 +148,16 @@ class Engine:
     def _spawn_worker(self) -> _Worker:
         deadline = time.monotonic() + LOAD_TIMEOUT
         verify_model(self.model)  # the file llama.cpp gets is the one that was validated
-        # spawn, not fork: a fresh interpreter (safe with our threads, and works when frozen)
-        context = multiprocessing.get_context("spawn")
-        parent_conn, child_conn = context.Pipe()
-        cancel_event = context.Event()
-        process = context.Process(
-            target=worker_module.run,
-            args=(child_conn, cancel_event, self.model.path, self.settings),
+        worker = _Worker.create(
+            worker_module.run,
+            (self.model.path, self.settings),
             name=f"fieldscribe-model-{self.model.name}",
-            daemon=True,
         )
-        worker = _Worker(process=process, conn=parent_conn, cancel=cancel_event)
         with self._state_lock:
             if self._closed:
                 raise EngineFailed("The model engine was closed.")
-            worker.process.start()
+            worker.start()
             self._starting = worker
-        child_conn.close()
         try:
             message = self._receive(worker, deadline - time.monotonic(), None, "loading")
         except EngineCrashed:
@@ -176,7 +168,7 @@ class Engine:
             with self._state_lock:
                 self._starting = None
         if message[0] != "ready":
-            _kill(worker)
+            worker.kill()
             raise EngineFailed(f"llama.cpp could not load {self.model.path}: {message[1]}.")
         _, worker.n_ctx, worker.llama_cpp_version = message
         return worker
@@ -219,7 +211,7 @@ class Engine:
                 and loading.result() is worker
             ):
                 self._loading = None
-        _kill(worker)
+        worker.kill()
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -321,33 +313,23 @@ class Engine:
     ) -> Message:
         """The worker's next message; Cancelled if `cancel` is set while waiting; EngineCrashed
         (and the worker killed) if it dies or sends nothing for `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if cancel is not None and cancel.cancelled:
-                raise Cancelled()
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self._discard(worker)
-                raise EngineCrashed(
-                    f"The model process stopped answering while {doing} "
-                    f"(nothing for {timeout:.0f} s); the next request starts a fresh one."
-                )
-            ready = wait(
-                [worker.conn, worker.process.sentinel],
-                min(remaining, POLL_INTERVAL) if cancel is not None else remaining,
-            )
-            if worker.conn in ready:
-                try:
-                    return worker.conn.recv()  # messages sent before a crash still arrive
-                except (EOFError, OSError):
-                    pass
-            elif not ready:
-                continue
+        try:
+            message = worker.receive(timeout, cancel)
+        except WorkerSilent:
+            self._discard(worker)
+            raise EngineCrashed(
+                f"The model process stopped answering while {doing} "
+                f"(nothing for {timeout:.0f} s); the next request starts a fresh one."
+            ) from None
+        except WorkerDied as died:
             self._discard(worker)
             raise EngineCrashed(
                 f"The model process stopped unexpectedly while {doing} "
-                f"(exit code {worker.process.exitcode}); the next request starts a fresh one."
-            )
+                f"(exit code {died.exitcode}); the next request starts a fresh one."
+            ) from None
+        if message is None:
+            raise Cancelled()
+        return message
 
     def _stop_request(self, worker: _Worker) -> None:
         """End the request in flight: ask the worker to stop, and kill it if it doesn't in time."""
@@ -356,16 +338,11 @@ class Engine:
             return
         worker.cancel.set()
         deadline = time.monotonic() + CANCEL_GRACE
-        while (remaining := deadline - time.monotonic()) > 0:
-            ready = wait([worker.conn, worker.process.sentinel], remaining)
-            if worker.conn not in ready:
-                break
-            try:
-                if worker.conn.recv()[0] in _TERMINAL:
-                    return
-            except (EOFError, OSError):
-                break
-        self._discard(worker)
+        try:
+            while worker.receive(deadline - time.monotonic(), None)[0] not in _TERMINAL:
+                continue  # tokens sent before it saw the cancel
+        except (WorkerSilent, WorkerDied):
+            self._discard(worker)
 
 
 def _parse(text: str, schema: Mapping[str, Any], finish_reason: str) -> Any:
@@ -381,13 +358,3 @@ def _parse(text: str, schema: Mapping[str, Any], finish_reason: str) -> Any:
     if errors:
         raise InvalidModelOutput(f"The model's answer does not match the schema: {errors[0]}.")
     return data
-
-
-def _kill(worker: _Worker) -> None:
-    """Kill and reap the process, and close our end of the pipe. The worker holds nothing that
-    needs a clean shutdown (a polite stop is `close()`'s job), and SIGKILL also ends a stopped
-    or hung process, which SIGTERM would not."""
-    if worker.process.is_alive():
-        worker.process.kill()
-        worker.process.join(CANCEL_GRACE)
-    worker.conn.close()

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from app.engine.settings import RuntimeSettings
-from app.worker_pipe import receive_if_heard, send_if_heard
+from app.worker_process import receive_if_heard, send_if_heard
 
 
 def run(conn: Connection, cancel: Event, model_path: Path, settings: RuntimeSettings) -> None:

@@ -12,16 +12,15 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
-import multiprocessing
 import threading
 import time
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from app.cancel import CancelToken
 from app.errors import Cancelled, FieldscribeError
 from app.ocr import worker as worker_module
+from app.worker_process import Message, WorkerDied, WorkerProcess, WorkerSilent
 
 if TYPE_CHECKING:
     from app.ocr import OcrPage
@@ -30,9 +29,6 @@ START_TIMEOUT = 120.0  # start Python, import RapidOCR, onnxruntime and OpenCV, 
 PAGE_TIMEOUT = 300.0  # a page of up to 50 megapixels, read up to three times, on a slow laptop
 CANCEL_GRACE = 2.0
 STOP_GRACE = 2.0
-POLL_INTERVAL = 0.05  # how often a waiting call looks at the caller's cancel token
-
-Message = tuple[Any, ...]
 
 
 class OcrFailed(FieldscribeError):
@@ -40,10 +36,7 @@ class OcrFailed(FieldscribeError):
 
 
 @dataclass
-class _Worker:
-    process: multiprocessing.process.BaseProcess
-    conn: Connection  # used and closed only by the thread holding the request lock
-    cancel: Any  # a multiprocessing Event
+class _Worker(WorkerProcess):
     ready: bool = False  # its "ready" message has arrived
 
 
@@ -96,7 +89,7 @@ class _Service:
                     worker.conn.send(("stop",))
                 worker.process.join(STOP_GRACE)
             # A worker not known to be ready may still be loading: not worth waiting for.
-            _kill(worker)
+            worker.kill()
         finally:
             self._request_lock.release()
 
@@ -121,37 +114,25 @@ class _Service:
         """The worker's next message, its log records re-issued here on the way; None once
         `cancel` is set. OcrFailed (the worker killed) if it dies or `timeout` seconds pass."""
         deadline = time.monotonic() + timeout
-        while cancel is None or not cancel.cancelled:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+        while True:
+            try:
+                message = worker.receive(deadline - time.monotonic(), cancel)
+            except WorkerSilent:
                 self._discard(worker)
                 raise OcrFailed(
                     f"The OCR process did not finish {doing} within {timeout:.0f} s; "
                     "the next page starts a fresh one."
-                )
-            ready = wait(
-                [worker.conn, worker.process.sentinel],
-                min(remaining, POLL_INTERVAL) if cancel is not None else remaining,
-            )
-            if worker.conn in ready:
-                try:
-                    message = worker.conn.recv()  # messages sent before a crash still arrive
-                except (EOFError, OSError):
-                    pass
-                else:
-                    if message[0] != "log":
-                        return message
-                    _, name, level, text = message
-                    logging.getLogger(name).log(level, text)
-                    continue
-            elif not ready:
-                continue
-            self._discard(worker)
-            raise OcrFailed(
-                f"The OCR process stopped unexpectedly while {doing} (exit code "
-                f"{worker.process.exitcode}); the next page starts a fresh one."
-            )
-        return None
+                ) from None
+            except WorkerDied as died:
+                self._discard(worker)
+                raise OcrFailed(
+                    f"The OCR process stopped unexpectedly while {doing} (exit code "
+                    f"{died.exitcode}); the next page starts a fresh one."
+                ) from None
+            if message is None or message[0] != "log":
+                return message
+            _, name, level, text = message
+            logging.getLogger(name).log(level, text)
 
     def _cancel_page(self, worker: _Worker) -> None:
         """Stop the page in flight and take its reply, or kill the worker if none comes soon."""
@@ -164,28 +145,13 @@ class _Service:
         with self._state_lock:
             if self._worker is worker:
                 self._worker = None
-        _kill(worker)
+        worker.kill()
 
 
 def _start() -> _Worker:
-    # spawn, not fork: a fresh interpreter (safe with our threads, and works when frozen)
-    context = multiprocessing.get_context("spawn")
-    parent_conn, child_conn = context.Pipe()
-    cancel = context.Event()
-    process = context.Process(
-        target=worker_module.run, args=(child_conn, cancel), name="fieldscribe-ocr", daemon=True
-    )
-    process.start()
-    child_conn.close()
-    return _Worker(process, parent_conn, cancel)
-
-
-def _kill(worker: _Worker) -> None:
-    """Kill and reap the process (SIGKILL also ends a stopped or hung one), close our pipe end."""
-    if worker.process.is_alive():
-        worker.process.kill()
-        worker.process.join(CANCEL_GRACE)
-    worker.conn.close()
+    worker = _Worker.create(worker_module.run, (), name="fieldscribe-ocr")
+    worker.start()
+    return worker
 
 
 _service = _Service()

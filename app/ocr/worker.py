@@ -27,7 +27,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 
 from app.errors import Cancelled, FieldscribeError
-from app.worker_pipe import receive_if_heard, send_if_heard
+from app.worker_process import receive_if_heard, send_if_heard
 
 
 def run(conn: Connection, cancel: Event) -> None:
