@@ -11,7 +11,7 @@ from app.errors import Cancelled
 from app.ingest.images import decode_image
 from app.ocr import REVIEW_BELOW, OcrLine, OcrPage, engine, layout, ocr_version, preprocess
 from app.ocr.engine import Detection
-from app.ocr.numbers import repair_numbers
+from app.ocr.numbers import repair_blood_pressure, repair_numbers
 
 # Lines read with less confidence than this are dropped as noise (specks, ruled lines).
 MIN_CONFIDENCE = 0.5
@@ -42,8 +42,9 @@ def read_page(image: bytes, source: str, cancel: Event) -> OcrPage:
         for line in paragraph:
             box = _unturn_box(line.box(*turned_size), turn, width, height)
             confidence = round(line.confidence, 4)
-            read = repair_numbers(line.text)
-            lines.append(OcrLine(read, confidence, box, confidence < REVIEW_BELOW))
+            read, slash_restored = repair_blood_pressure(repair_numbers(line.text))
+            review = confidence < REVIEW_BELOW or slash_restored
+            lines.append(OcrLine(read, confidence, box, review))
     text = "\n\n".join("\n".join(lines[i].text for i in group) for group in indices)
     return OcrPage(lines, indices, text, ocr_version())
 

@@ -9,7 +9,7 @@ import pytest
 
 from app.ocr.engine import Detection
 from app.ocr.layout import reading_order, skew_degrees
-from app.ocr.numbers import repair_numbers
+from app.ocr.numbers import repair_blood_pressure, repair_numbers
 
 
 def _fragment(text: str, x: float, y: float, width: float, height: float = 40, tilt=0.0):
@@ -82,3 +82,31 @@ def test_nothing_detected_reads_as_nothing():
 )
 def test_letters_inside_numbers_are_repaired(read, repaired):
     assert repair_numbers(read) == repaired
+
+
+@pytest.mark.parametrize(
+    ("read", "repaired"),
+    [
+        ("BP 148192 HR 84", "BP 148/92 HR 84"),
+        ("B/P: 90160 sitting", "B/P: 90/60 sitting"),
+        ("bp 120180", "bp 120/80"),
+        ("BP 110170", "BP 110/70"),  # the first 1 would leave a one-digit systolic
+    ],
+)
+def test_a_blood_pressure_slash_read_as_1_is_restored_and_flagged(read, repaired):
+    assert repair_blood_pressure(read) == (repaired, True)
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        "BP 148/92 HR 84",  # already right
+        "BP 14892",  # no 1 where a slash could be
+        "BP 80190",  # 80/90 is no reading: the systolic pressure is the higher
+        "BP 3001120",  # 300 is no systolic pressure
+        "Ref 148192",  # no BP label: a number like any other
+        "BP 1481920",  # 148/1920 and 1481/920: neither is plausible
+    ],
+)
+def test_other_numbers_near_bp_are_left_as_read(read):
+    assert repair_blood_pressure(read) == (read, False)
