@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BINARY = ROOT / "dist" / "Fieldscribe" / "fieldscribe"
 PASSPHRASE = "smoke test passphrase"
 TEMPLATE = "building-inspection"
+HANDWRITTEN_NOTE_READS = ["Home visit 14/03/2025", "BP 148/92", "Ramipril 5 mg daily"]
 # The offscreen platform's notice (logged by Qt, not an app problem); nothing else is expected.
 EXPECTED_STDERR = [re.compile(r".*This plugin does not support propagateSizeHints.*")]
 COMMAND_TIMEOUT = 300
@@ -134,6 +135,10 @@ def check_digitize(output: dict, samples: list[Path]) -> None:
                 check({"text", "confidence", "box"} <= line.keys(), "digitize: line keys")
                 lines += 1
     check(lines > 0, "digitize: OCR found no line in any image page")
+    # The bundle's own OpenCV build reads the handwritten sample as the venv's does.
+    note = next(d for d in output["documents"] if d["source"].endswith("handwritten-note.png"))
+    for expected in HANDWRITTEN_NOTE_READS:
+        check(expected in note["text"], f"digitize: {expected!r} not in the handwritten note")
 
 
 def check_summarize(output: dict, samples: list[Path]) -> None:
