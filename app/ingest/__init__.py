@@ -16,7 +16,7 @@ from app.ingest.document import Document, Page, Progress
 from app.ingest.images import load_image_pages
 from app.ingest.pdf import load_pdf_pages
 from app.ingest.text import decode_text, split_pages
-from app.ingest.word import load_docx_text
+from app.ingest.word import load_docx_pages
 
 __all__ = ["Document", "Page", "Progress", "load_bytes", "load_document"]
 
@@ -72,14 +72,17 @@ def _load(
     elif media_type in (sniff.PNG, sniff.JPEG, sniff.TIFF):
         pages = load_image_pages(data, name, media_type, progress, cancel, deadline)
     elif media_type == sniff.DOCX:
-        pages = [Page(1, load_docx_text(data, name), None, None)]
+        pages = _text_pages(load_docx_pages(data, name))
     elif kind := sniff.unsupported_kind(data):
         raise BadInput(f"{name}: is {kind}, which is not supported.")
     else:
         media_type = sniff.TEXT
-        texts = split_pages(decode_text(data, name))
-        pages = [Page(number, text, None, None) for number, text in enumerate(texts, 1)]
+        pages = _text_pages(split_pages(decode_text(data, name)))
     return Document(source, media_type, hashlib.sha256(data).hexdigest(), data, pages)
+
+
+def _text_pages(texts: list[str]) -> list[Page]:
+    return [Page(number, text, None, None) for number, text in enumerate(texts, 1)]
 
 
 def _too_big(name: str) -> BadInput:

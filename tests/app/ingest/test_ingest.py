@@ -12,6 +12,7 @@ import zlib
 
 import docx
 import pytest
+from docx.enum.text import WD_BREAK
 from PIL import Image
 
 from app.cancel import CancelToken
@@ -237,6 +238,33 @@ def test_docx_headings_paragraphs_and_tables_in_order():
         "Room\tWidth\tLength\nKitchen\t3 mm\t74 cm\n\n"
         "Recheck in 4 weeks."
     )
+
+
+def test_docx_pages_split_at_page_breaks_with_headers_and_footers_once():
+    document = docx.Document()
+    section = document.sections[0]
+    section.header.paragraphs[0].text = "Patient: Mrs A. Patel  NHS 485 777 3456"
+    section.footer.paragraphs[0].text = "Form CH-2, community nursing"
+    document.add_heading("Visit 1", level=1)
+    document.add_paragraph("BP 148/92.")
+    document.add_page_break()  # a paragraph holding only the break, as Word writes it
+    document.add_heading("Visit 2", level=1)
+    mid = document.add_paragraph("BP 139/88.")
+    mid.add_run().add_break(WD_BREAK.PAGE)  # a break inside a paragraph splits it
+    mid.add_run("Plan: review.")
+    document.add_paragraph("Visit 3").paragraph_format.page_break_before = True
+    document.add_page_break()  # a trailing break: no empty page
+    buffer = io.BytesIO()
+    document.save(buffer)
+
+    pages = load_bytes(buffer.getvalue(), "visits.docx").pages
+    assert [page.number for page in pages] == [1, 2, 3, 4]
+    assert [page.text for page in pages] == [
+        "Patient: Mrs A. Patel  NHS 485 777 3456\n\n# Visit 1\n\nBP 148/92.",
+        "# Visit 2\n\nBP 139/88.",
+        "Plan: review.",
+        "Visit 3\n\nForm CH-2, community nursing",
+    ]
 
 
 def _rezip(source: bytes, extra: dict[str, bytes]) -> bytes:
