@@ -14,7 +14,7 @@ ACTIONS = frozenset(
         "case.create", "case.update",
         "document.import", "document.view", "document.delete", "document.assign",
         "job.start", "job.finish", "job.cancel", "job.fail",
-        "result.edit", "result.export",
+        "result.edit", "result.export", "result.restore",
         "template.create", "template.update", "template.delete",
         "model.import", "model.select", "model.remove",
         "audit.export", "audit.verify",

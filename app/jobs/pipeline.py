@@ -1,12 +1,16 @@
 """The three jobs over documents in the vault, each recorded with its provenance and audit events.
 
 A job writes `job.start`, then either its result and `job.finish` in one transaction, or
-`job.cancel` / `job.fail`. Nothing partial is ever stored: a cancelled job leaves no result.
+`job.cancel` / `job.fail`. Running a job again on a document adds a revision to its result, never
+a new result over it; the user's corrections are carried onto the new output unless asked not to.
+A cancelled digitize keeps the pages it finished (with `job.cancel`, in one transaction) and marks
+the rest pending: the next digitize reads only those. Other cancelled jobs store nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import logging
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,7 +22,18 @@ from app import __version__, ingest, ocr
 from app.cancel import CancelToken
 from app.errors import Cancelled, FieldscribeError
 from app.jobs.extract_fields import extract_fields
-from app.jobs.results import Result, content_sha256, get_result, latest_result, store_result
+from app.jobs.results import (
+    JOB,
+    Result,
+    add_revision,
+    content_sha256,
+    get_result,
+    is_corrected,
+    latest_job_revision,
+    latest_result,
+    made_by_job,
+    store_result,
+)
 from app.jobs.summarize_text import summarize_text
 from app.jobs.templates import get_template
 from app.vault import Vault
@@ -69,6 +84,10 @@ def page_images(vault: Vault, document_id: int) -> list[tuple[int, bytes | None,
     ]
 
 
+class _CancelRecorded(Cancelled):
+    """A cancel whose `job.cancel` event was written already, with the work it kept."""
+
+
 @contextlib.contextmanager
 def _job(vault: Vault, kind: str, document_id: int, details: dict[str, Any]) -> Iterator[str]:
     """Audit a job's start, and its cancel or failure; the body stores the result (`_finish`)."""
@@ -77,6 +96,8 @@ def _job(vault: Vault, kind: str, document_id: int, details: dict[str, Any]) -> 
         tx.audit("job.start", "document", document_id, {"job": job_id, "kind": kind, **details})
     try:
         yield job_id
+    except _CancelRecorded:
+        raise
     except (Cancelled, KeyboardInterrupt):
         _audit_end(vault, "job.cancel", document_id, {"job": job_id, "kind": kind}, "cancelled")
         raise
@@ -97,25 +118,73 @@ def _audit_end(vault: Vault, action: str, document_id: int, details: dict, outco
 
 
 def _finish(
-    vault: Vault, job_id: str, document_id: int, kind: str, content: dict, provenance: dict
+    vault: Vault,
+    job_id: str,
+    document_id: int,
+    kind: str,
+    content: dict,
+    provenance: dict,
+    *,
+    previous: Result | None = None,
+    action: str = "job.finish",
+    details: dict | None = None,
 ) -> Result:
+    """Store a job's output: a new result, or the next revision of `previous` (the same job's
+    earlier result for this document), with its audit event in the same transaction."""
     provenance = {"fieldscribe": __version__, "job": job_id, **provenance}
     with vault.transaction() as tx:
-        result_id = store_result(
-            tx, document_id=document_id, kind=kind, content=content, provenance=provenance
-        )
+        if previous is None:
+            result_id = store_result(
+                tx, document_id=document_id, kind=kind, content=content, provenance=provenance
+            )
+            revision = 1
+        else:
+            result_id = previous.result_id
+            made_by = {**made_by_job(kind, provenance), "job": job_id}
+            revision = add_revision(tx, result_id, content, JOB, made_by)
         tx.audit(
-            "job.finish",
+            action,
             "result",
             result_id,
             {
                 "job": job_id,
                 "kind": kind,
                 "document": document_id,
+                "revision": revision,
                 "content_sha256": content_sha256(content),
+                **(details or {}),
             },
+            "cancelled" if action == "job.cancel" else "ok",
         )
     return get_result(vault, result_id)
+
+
+def carry_corrections(base: str, corrected: str, new: str) -> str:
+    """The new text with the user's corrections applied: lines the user changed in `base` (what
+    the job had written) keep the user's version; the rest comes from `new`. Where both changed
+    the same lines, the user's version wins."""
+    base_lines, ours, theirs = (t.splitlines(keepends=True) for t in (base, corrected, new))
+
+    def changes(other: list[str]) -> list[tuple[int, int, list[str]]]:
+        matcher = difflib.SequenceMatcher(None, base_lines, other, autojunk=False)
+        return [
+            (i1, i2, other[j1:j2])
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+            if tag != "equal"
+        ]
+
+    user_changes = changes(ours)
+
+    def overlaps_user(i1: int, i2: int) -> bool:
+        return any(u1 <= i2 and i1 <= u2 for u1, u2, _ in user_changes)
+
+    chosen = user_changes + [c for c in changes(theirs) if not overlaps_user(c[0], c[1])]
+    merged, position = [], 0
+    for i1, i2, lines in sorted(chosen, key=lambda change: (change[0], change[1])):
+        merged += base_lines[position:i1] + lines
+        position = max(position, i2)
+    merged += base_lines[position:]
+    return "".join(merged)
 
 
 def _text_layer_lines(text: str) -> list[dict[str, Any]]:
@@ -126,39 +195,99 @@ def _text_layer_lines(text: str) -> list[dict[str, Any]]:
     ]
 
 
+def pending_pages(content: dict[str, Any]) -> list[int]:
+    """The pages a cancelled digitize did not reach (empty when every page was read)."""
+    return [page["page"] for page in content.get("pages", []) if page.get("pending")]
+
+
+def _joined_text(pages: list[dict[str, Any]]) -> str:
+    return "\n\n".join(page["text"] for page in pages if page["text"])
+
+
 def digitize(
     vault: Vault,
     document_id: int,
     *,
+    keep_corrections: bool = True,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
 ) -> Result:
-    """Text for every page: a page's own text layer when it has one, OCR for images."""
+    """Text for every page: a page's own text layer when it has one, OCR for images.
+
+    A document read before gets the next revision of its text: pages left pending by a
+    cancelled run are read and the finished ones kept (resume); a complete text is read again.
+    With `keep_corrections`, the user's corrections are carried onto the new reading; without,
+    the new reading becomes current (the corrected revision stays in the history). On cancel,
+    the pages finished so far are stored and the rest marked pending, then Cancelled is raised.
+    """
     progress = progress or _no_progress
     cancel = cancel or CancelToken()
     rows = vault.query(
         "SELECT number, text, image FROM pages WHERE document_id = ? ORDER BY number",
         (document_id,),
     )
-    with _job(vault, "digitize", document_id, {"pages": len(rows)}) as job_id:
-        pages = []
-        ocr_engine = None
-        for done, (number, text, image) in enumerate(rows):
-            cancel.raise_if_cancelled()
-            progress(done, len(rows), f"Reading page {number} of {len(rows)}")
-            if text and text.strip():
-                pages.append({"page": number, "text": text, "lines": _text_layer_lines(text)})
-            elif image is not None:
-                page = ocr.recognize(image, cancel=cancel)
-                ocr_engine = page.engine
-                lines = [asdict(line) for line in page.lines]
-                pages.append({"page": number, "text": page.text, "lines": lines})
-            else:
-                pages.append({"page": number, "text": "", "lines": []})
+    previous = latest_result(vault, document_id, "digitize")
+    base = latest_job_revision(vault, previous.result_id) if previous else None
+    kept: dict[int, dict] = {}
+    if base is not None and pending_pages(base.content):  # resume: keep the pages read
+        kept = {p["page"]: p for p in base.content["pages"] if not p.get("pending")}
+    details = {"pages": len(rows), "resumed_pages": len(kept)} if kept else {"pages": len(rows)}
+    with _job(vault, "digitize", document_id, details) as job_id:
+        pages: list[dict[str, Any]] = []
+        ocr_engine = base.provenance.get("ocr") if kept and base else None
+        try:
+            for done, (number, text, image) in enumerate(rows):
+                cancel.raise_if_cancelled()
+                progress(done, len(rows), f"Reading page {number} of {len(rows)}")
+                if number in kept:
+                    pages.append(kept[number])
+                elif text and text.strip():
+                    pages.append({"page": number, "text": text, "lines": _text_layer_lines(text)})
+                elif image is not None:
+                    page = ocr.recognize(image, cancel=cancel)
+                    ocr_engine = page.engine
+                    lines = [asdict(line) for line in page.lines]
+                    pages.append({"page": number, "text": page.text, "lines": lines})
+                else:
+                    pages.append({"page": number, "text": "", "lines": []})
+        except Cancelled:
+            finished = len(pages) - len(kept)
+            if finished == 0:
+                raise  # nothing new to keep: recorded as a plain cancel
+            pending = [{"page": n, "text": "", "lines": [], "pending": True}
+                       for n, _, _ in rows[len(pages):]]  # fmt: skip
+            _store_reading(
+                vault, job_id, document_id, pages + pending, ocr_engine, previous, base,
+                keep_corrections, action="job.cancel",
+                details={"pages_done": len(pages), "pages_pending": len(pending)},
+            )  # fmt: skip
+            raise _CancelRecorded() from None
         progress(len(rows), len(rows), "Saving")
-        content = {"text": "\n\n".join(p["text"] for p in pages if p["text"]), "pages": pages}
-        provenance = {"ocr": ocr_engine, "pages": len(rows)}
-        return _finish(vault, job_id, document_id, "digitize", content, provenance)
+        return _store_reading(
+            vault, job_id, document_id, pages, ocr_engine, previous, base, keep_corrections
+        )
+
+
+def _store_reading(
+    vault: Vault,
+    job_id: str,
+    document_id: int,
+    pages: list[dict[str, Any]],
+    ocr_engine: str | None,
+    previous: Result | None,
+    base: Result | None,
+    keep_corrections: bool,
+    **finish: Any,
+) -> Result:
+    text = _joined_text(pages)
+    corrected = previous is not None and is_corrected(vault, previous)
+    if corrected and keep_corrections and base is not None:
+        text = carry_corrections(base.content["text"], previous.content["text"], text)
+    content = {"text": text, "pages": pages}
+    provenance = {"ocr": ocr_engine, "pages": len(pages)}
+    return _finish(
+        vault, job_id, document_id, "digitize", content, provenance, previous=previous, **finish
+    )
 
 
 def document_text(
@@ -171,12 +300,12 @@ def document_text(
     """The document's text, pages joined by a form feed: the latest digitize revision (the
     user's corrections included), digitizing first when there is none."""
     digitized = latest_result(vault, document_id, "digitize")
-    if digitized is None:
+    if digitized is None or pending_pages(digitized.content):
         digitized = digitize(vault, document_id, progress=progress, cancel=cancel)
-    if digitized.revision > 1:  # the user corrected the text as a whole
+    pages = digitized.content["pages"]
+    if digitized.content["text"] != _joined_text(pages):  # corrected by the user as a whole
         return digitized.content["text"], digitized
-    text = PAGE_BREAK.join(page["text"] for page in digitized.content["pages"])
-    return text, digitized
+    return PAGE_BREAK.join(page["text"] for page in pages), digitized
 
 
 def summarize(
@@ -190,6 +319,7 @@ def summarize(
 ) -> Result:
     """Section-by-section summary citing its sections, with ungrounded facts listed."""
     text, digitized = document_text(vault, document_id, progress=progress, cancel=cancel)
+    previous = latest_result(vault, document_id, "summarize")
     with _job(vault, "summarize", document_id, {"source_result": digitized.result_id}) as job_id:
         summary = summarize_text(text, engine, progress=progress, cancel=cancel, on_token=on_token)
         content = {
@@ -202,7 +332,9 @@ def summarize(
             "source_result": digitized.result_id,
             "source_revision": digitized.revision,
         }
-        return _finish(vault, job_id, document_id, "summarize", content, provenance)
+        return _finish(
+            vault, job_id, document_id, "summarize", content, provenance, previous=previous
+        )
 
 
 def extract(
@@ -211,21 +343,26 @@ def extract(
     document_id: int,
     template_name: str,
     *,
+    keep_corrections: bool = True,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
 ) -> Result:
-    """Fill a template's fields, each with its evidence and whether it is grounded and valid."""
+    """Fill a template's fields, each with its evidence and whether it is grounded and valid.
+
+    Filling the same template again adds a revision; with `keep_corrections` every field the
+    user corrected keeps the user's value."""
     template = get_template(vault, template_name)
     text, digitized = document_text(vault, document_id, progress=progress, cancel=cancel)
+    previous = latest_extract(vault, document_id, template.name)
     details = {"template_sha256": template.sha256, "source_result": digitized.result_id}
     with _job(vault, "extract", document_id, details) as job_id:
         fields, provenance = extract_fields(
             text, template.schema, engine, progress=progress, cancel=cancel
         )
-        content = {
-            "template": template.name,
-            "fields": {name: asdict(field) for name, field in fields.items()},
-        }
+        filled = {name: asdict(field) for name, field in fields.items()}
+        if previous is not None and keep_corrections and is_corrected(vault, previous):
+            filled.update(corrected_fields(vault, previous))
+        content = {"template": template.name, "fields": filled}
         provenance = {
             **provenance,
             "template": template.name,
@@ -233,4 +370,28 @@ def extract(
             "source_result": digitized.result_id,
             "source_revision": digitized.revision,
         }
-        return _finish(vault, job_id, document_id, "extract", content, provenance)
+        return _finish(
+            vault, job_id, document_id, "extract", content, provenance, previous=previous
+        )
+
+
+def latest_extract(vault: Vault, document_id: int, template_name: str) -> Result | None:
+    """The newest revision of the document's newest result for this template."""
+    for (result_id,) in vault.query(
+        "SELECT id FROM results WHERE document_id = ? AND kind = 'extract' ORDER BY id DESC",
+        (document_id,),
+    ):
+        result = get_result(vault, result_id)
+        if result.content.get("template") == template_name:
+            return result
+    return None
+
+
+def corrected_fields(vault: Vault, result: Result) -> dict[str, dict]:
+    """The fields whose value the user changed since the job last wrote them."""
+    written = latest_job_revision(vault, result.result_id).content.get("fields", {})
+    return {
+        name: field
+        for name, field in result.content.get("fields", {}).items()
+        if name not in written or written[name].get("value") != field.get("value")
+    }

@@ -134,6 +134,10 @@ MIGRATIONS: list[str] = [
         tokenize = 'unicode61 remove_diacritics 2'
     );
     """,
+    # 2: what made each revision of a result (OCR, a model, the user, a restore), as JSON.
+    """
+    ALTER TABLE result_revisions ADD COLUMN made_by_json TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

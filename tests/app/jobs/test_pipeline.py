@@ -113,22 +113,19 @@ def test_extract_fills_a_template_with_grounded_values(vault, tmp_path, engine):
     assert result.provenance["template_sha256"]
 
 
-@pytest.mark.parametrize("kind", ["digitize", "summarize", "extract"])
+@pytest.mark.parametrize("kind", ["summarize", "extract"])
 def test_cancel_in_the_middle_leaves_no_partial_result(vault, tmp_path, engine, kind):
     path = tmp_path / "two-pages.txt"
     path.write_text(CASE_FILE + "\f" + VISIT_FORM, encoding="utf-8")
     document_id = jobs.import_document(vault, path)
-    if kind != "digitize":
-        jobs.digitize(vault, document_id)  # so the cancel lands inside the job itself
+    jobs.digitize(vault, document_id)  # so the cancel lands inside the job itself
     cancel = CancelToken()
 
     def cancel_once_started(done, total, message):
         cancel.cancel()
 
     with pytest.raises(Cancelled):
-        if kind == "digitize":
-            jobs.digitize(vault, document_id, progress=cancel_once_started, cancel=cancel)
-        elif kind == "summarize":
+        if kind == "summarize":
             jobs.summarize(vault, engine, document_id, progress=cancel_once_started, cancel=cancel)
         else:
             jobs.extract(
@@ -141,6 +138,69 @@ def test_cancel_in_the_middle_leaves_no_partial_result(vault, tmp_path, engine, 
             )
     assert vault.query("SELECT count(*) FROM results WHERE kind = ?", (kind,)) == [(0,)]
     assert job_events(vault)[-2:] == [("job.start", kind), ("job.cancel", kind)]
+
+
+def test_cancel_keeps_the_pages_read_and_resume_reads_only_the_rest(vault, tmp_path):
+    path = tmp_path / "eight-pages.txt"
+    path.write_text("\f".join(f"Page {n} of the report." for n in range(1, 9)), encoding="utf-8")
+    document_id = jobs.import_document(vault, path)
+    cancel = CancelToken()
+
+    def cancel_at_page_7(done, total, message):
+        if message == "Reading page 7 of 8":
+            cancel.cancel()
+
+    with pytest.raises(Cancelled):
+        jobs.digitize(vault, document_id, progress=cancel_at_page_7, cancel=cancel)
+
+    kept = jobs.latest_result(vault, document_id, "digitize")
+    assert jobs.pending_pages(kept.content) == [8]
+    assert "Page 7 of the report." in kept.content["text"]
+    assert "Page 8" not in kept.content["text"]
+    cancel_event = read_events(vault)[-1]
+    assert (cancel_event.action, cancel_event.outcome) == ("job.cancel", "cancelled")
+    assert (cancel_event.details["pages_done"], cancel_event.details["pages_pending"]) == (7, 1)
+
+    messages = []
+    resumed = jobs.digitize(vault, document_id, progress=lambda d, t, m: messages.append(m))
+    assert (resumed.result_id, resumed.revision) == (kept.result_id, 2)
+    assert jobs.pending_pages(resumed.content) == []
+    assert resumed.content["text"].endswith("Page 8 of the report.")
+    assert read_events(vault)[-2].details["resumed_pages"] == 7
+
+
+def test_digitize_again_keeps_the_users_corrections_in_a_new_revision(vault, tmp_path):
+    path = tmp_path / "two-pages.txt"
+    path.write_text("Boiler presure low.\nValve sealed.\f" + VISIT_FORM, encoding="utf-8")
+    document_id = jobs.import_document(vault, path)
+    first = jobs.digitize(vault, document_id)
+    corrected_text = first.content["text"].replace("presure", "pressure")
+    jobs.edit_result(vault, first.result_id, {**first.content, "text": corrected_text})
+
+    again = jobs.digitize(vault, document_id)  # keep_corrections is the default
+    assert (again.result_id, again.revision) == (first.result_id, 3)
+    assert again.content["text"] == corrected_text
+    text, _ = jobs.document_text(vault, document_id)
+    assert "Boiler pressure low." in text
+
+    replaced = jobs.digitize(vault, document_id, keep_corrections=False)
+    assert replaced.revision == 4 and "presure" in replaced.content["text"]
+    history = jobs.revisions(vault, first.result_id)
+    assert [r.author for r in history] == ["job", "user", "job", "job"]
+    assert jobs.get_revision(vault, first.result_id, 2).content["text"] == corrected_text
+
+
+def test_corrections_are_carried_onto_a_new_reading():
+    from app.jobs.pipeline import carry_corrections
+
+    base = "alpha\nbeta\ngamma\ndelta\n"
+    corrected = "alpha\nBETA fixed\ngamma\ndelta\n"
+    new = "alpha\nbeta\ngamma\ndelta improved\nepsilon\n"
+    assert carry_corrections(base, corrected, new) == (
+        "alpha\nBETA fixed\ngamma\ndelta improved\nepsilon\n"
+    )
+    both = "alpha\nbeta read anew\ngamma\ndelta\n"
+    assert carry_corrections(base, corrected, both) == corrected  # the user's version wins
 
 
 def test_refused_files_are_one_sentence_and_store_nothing(vault, tmp_path):
@@ -231,3 +291,18 @@ def test_jobs_read_the_users_corrected_text(vault, tmp_path, engine):
     jobs.edit_result(vault, digitized.result_id, corrected)
     result = jobs.extract(vault, engine, document_id, "clinical-home-visit")
     assert result.content["fields"]["patient_name"]["value"] == "Ellen Morris"
+
+
+def test_extract_again_keeps_the_fields_the_user_corrected(vault, tmp_path, engine):
+    path = tmp_path / "visit.txt"
+    path.write_text(VISIT_FORM, encoding="utf-8")
+    document_id = jobs.import_document(vault, path)
+    first = jobs.extract(vault, engine, document_id, "clinical-home-visit")
+    fields = dict(first.content["fields"])
+    fields["patient_name"] = {**fields["patient_name"], "value": "E. Morris (checked)"}
+    jobs.edit_result(vault, first.result_id, {**first.content, "fields": fields})
+
+    again = jobs.extract(vault, engine, document_id, "clinical-home-visit")
+    assert (again.result_id, again.revision) == (first.result_id, 3)
+    assert again.content["fields"]["patient_name"]["value"] == "E. Morris (checked)"
+    assert again.content["fields"]["visit_date"] == first.content["fields"]["visit_date"]

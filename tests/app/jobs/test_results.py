@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from app.audit.log import read_events
-from app.jobs.results import edit_result, latest_result, revisions, store_result
+from app.jobs.results import (
+    edit_result,
+    get_revision,
+    latest_result,
+    restore_revision,
+    revisions,
+    store_result,
+)
 from app.vault.documents import search
 from tests.helpers import add_text_documents
 
@@ -20,9 +27,9 @@ def test_an_edit_is_a_new_revision_and_an_audit_event(vault):
 
     assert (edited.revision, edited.content) == (2, corrected)
     assert latest_result(vault, document_id, "digitize") == edited
-    assert [(r, author) for r, author, _ in revisions(vault, result_id)] == [
-        (1, "job"),
-        (2, "user"),
+    assert [(r.revision, r.author, r.description) for r in revisions(vault, result_id)] == [
+        (1, "job", "OCR (x)"),
+        (2, "user", "Your edit"),
     ]
     assert vault.query(
         "SELECT content_json FROM result_revisions WHERE result_id = ? AND revision = 1",
@@ -36,3 +43,32 @@ def test_an_edit_is_a_new_revision_and_an_audit_event(vault):
     )
     assert [hit.result_id for hit in search(vault, "pressure")] == [result_id]
     assert search(vault, "presure") == []
+
+
+def test_a_restore_adds_the_old_content_as_a_new_audited_revision(vault):
+    (document_id,) = add_text_documents(vault, 1)
+    with vault.transaction() as tx:
+        result_id = store_result(
+            tx,
+            document_id=document_id,
+            kind="summarize",
+            content={"summary": "first"},
+            provenance={"model": {"model": "SmolLM2"}},
+        )
+    edit_result(vault, result_id, {"summary": "second"})
+
+    restored = restore_revision(vault, result_id, 1)
+
+    assert (restored.revision, restored.content) == (3, {"summary": "first"})
+    assert latest_result(vault, document_id, "summarize") == restored
+    assert get_revision(vault, result_id, 2).content == {"summary": "second"}  # still there
+    history = revisions(vault, result_id)
+    assert [r.description for r in history] == [
+        "Model SmolLM2",
+        "Your edit",
+        "Restored from revision 1",
+    ]
+    event = read_events(vault)[-1]
+    assert (event.action, event.object_id) == ("result.restore", str(result_id))
+    assert (event.details["revision"], event.details["from_revision"]) == (3, 1)
+    assert [hit.result_id for hit in search(vault, "first")] == [result_id]
