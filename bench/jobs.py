@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.engine import Engine  # noqa: E402
 from app.engine.registry import default_model  # noqa: E402
-from app.jobs.extract_fields import extract_fields  # noqa: E402
+from app.jobs.extract import extract_fields  # noqa: E402
 from app.jobs.summarize_text import summarize_text  # noqa: E402
 from tests.app.jobs.corpus import case_file, extraction_cases, field_correct  # noqa: E402
 

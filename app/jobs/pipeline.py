@@ -21,7 +21,7 @@ from typing import Any
 from app import __version__, ingest, ocr
 from app.cancel import CancelToken
 from app.errors import Cancelled, FieldscribeError
-from app.jobs.extract_fields import extract_fields
+from app.jobs.extract import extract_fields
 from app.jobs.results import (
     JOB,
     Result,

@@ -12,7 +12,7 @@ import pytest
 from app.cancel import CancelToken
 from app.engine.registry import default_model
 from app.errors import Cancelled
-from app.jobs.extract_fields import extract_fields
+from app.jobs.extract import extract_fields
 from app.jobs.fieldparse import find_dates
 from app.jobs.grounding import occurs_in
 from tests.app.jobs.corpus import STYLES, extraction_cases, field_correct

@@ -1,0 +1,124 @@
+"""Filling a template (a JSON Schema of typed fields) from a document's text.
+
+Deterministic passes come first, because a tiny model invents values when asked to read a whole
+document: labelled values and values of the field's type next to its label words
+(`prose.collect`); then what is left gets candidates of its type, and a field with exactly one
+takes it; the model only chooses between two or more candidates (`choose`). When two labelled
+values disagree, the field is left empty: "not found" is better than a guess.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from app.cancel import CancelToken
+from app.engine import Engine
+from app.jobs.extract.choose import ask_model
+from app.jobs.extract.ground import empty_result, field_result
+from app.jobs.extract.prose import blocked_spans, collect, unlabelled_candidates
+from app.jobs.extract.spec import Candidate, FieldResult, FieldSpec, field_specs, is_valid
+from app.jobs.fieldparse import overlap_test
+
+Progress = Callable[[int, int, str], None]
+MAX_OPTIONS = 8
+
+# -- deciding -------------------------------------------------------------------------------------
+
+_CONFLICT = Candidate(None, 0, 0, False, None)  # labelled values disagree: leave the field empty
+
+
+def _decide(spec: FieldSpec, candidates: list[Candidate]) -> Candidate | None:
+    """The field's value from its labels alone, `_CONFLICT`, or None when it is still open."""
+    labelled = _distinct([c for c in candidates if c.mention and c.mention.labelled])
+    if labelled:
+        at_line_start = [c for c in labelled if c.rank < 0] or labelled
+        return at_line_start[0] if len(at_line_start) == 1 else _CONFLICT
+    strong = _distinct([c for c in candidates if c.strong and is_valid(spec, c.value)])
+    if spec.kind == "name":  # "Mrs Thompson" later on is the "Mrs Ada Thompson" named first
+        strong = [c for c in strong if not any(_shorter_name(c.value, o.value) for o in strong)]
+    adjacent = [c for c in strong if c.adjacent]
+    if len(strong) == 1:
+        return strong[0]
+    if len(adjacent) == 1:  # "BP 142/91 (150/95 last week)": the value written right after
+        return adjacent[0]
+    return None
+
+
+def _distinct(candidates: list[Candidate]) -> list[Candidate]:
+    seen: dict[str, Candidate] = {}
+    for candidate in sorted(candidates, key=lambda c: (c.rank, c.start)):
+        key = json.dumps(candidate.value).lower()
+        seen.setdefault(key, candidate)
+    return list(seen.values())
+
+
+def _shorter_name(name: str, other: str) -> bool:
+    words, other_words = set(name.lower().split()), set(other.lower().split())
+    return words < other_words
+
+
+def extract_fields(
+    text: str,
+    schema: dict,
+    engine: Engine | None,
+    *,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> tuple[dict[str, FieldResult], dict]:
+    """Fill every property of `schema` from `text`: (results by field name, provenance)."""
+    progress = progress or (lambda done, total, message: None)
+    specs = field_specs(schema)
+    progress(0, 3, "Reading labels")
+    found = collect(text, specs)
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+
+    results: dict[str, FieldResult] = {}
+    open_fields: dict[int, list[Candidate]] = {}
+    claimed: dict[str, list[tuple[int, int]]] = {}  # value spans taken, by kind of field
+    for index, spec in enumerate(specs):
+        chosen = _decide(spec, found[index])
+        if chosen is None:
+            open_fields[index] = [c for c in found[index] if is_valid(spec, c.value)]
+        elif chosen is not _CONFLICT:
+            results[spec.name] = field_result(spec, text, chosen, "label")
+            claimed.setdefault(spec.kind, []).append((chosen.start, chosen.end))
+    progress(1, 3, "Looking for the remaining fields")
+    blocked = overlap_test(blocked_spans(text))
+    for index, candidates in open_fields.items():
+        spec = specs[index]
+        taken = [] if spec.kind in ("systolic", "diastolic") else claimed.get(spec.kind, [])
+        candidates = candidates or unlabelled_candidates(spec, text, taken, blocked)
+        candidates = [c for c in candidates if not any(s <= c.start < e for s, e in taken)]
+        open_fields[index] = _distinct(candidates)[:MAX_OPTIONS]
+        if len(open_fields[index]) == 1:  # nothing to choose between
+            chosen = open_fields[index][0]
+            results[spec.name] = field_result(spec, text, chosen, "label")
+            claimed.setdefault(spec.kind, []).append((chosen.start, chosen.end))
+
+    provenance: dict[str, Any] = {
+        "method": "labels",
+        "date_order": schema.get("x-date-order", "DMY"),
+        "model_fields": [],
+    }
+    asked = {i: c for i, c in open_fields.items() if c and specs[i].name not in results}
+    if engine is not None and asked:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        progress(2, 3, "Asking the model to choose")
+        choices, model_provenance = ask_model(engine, text, specs, asked, cancel)
+        if model_provenance is not None:
+            provenance.update(method="labels+model", model=model_provenance)
+        used: set[tuple[int, int, str]] = set()
+        for index, choice in choices.items():
+            spec = specs[index]
+            if choice is None or (choice.start, choice.end, spec.kind) in used:
+                continue  # one span is one field's value (BP parts aside, which differ in kind)
+            used.add((choice.start, choice.end, spec.kind))
+            results[spec.name] = field_result(spec, text, choice, "model")
+            provenance["model_fields"].append(spec.name)
+    progress(3, 3, "Done")
+    ordered = {spec.name: results.get(spec.name) or empty_result(spec) for spec in specs}
+    return ordered, provenance
