@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -19,23 +19,35 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine import list_models, remove_model, use_model
-from app.engine.registry import active_model_name
+from app.engine import ModelRecord
 from app.errors import FieldscribeError
-
-if TYPE_CHECKING:
-    from ui.workspace import Workspace
 
 COLUMNS = ("", "Name", "Size", "Architecture", "Context", "SHA-256", "State")
 
 
+class ModelCatalogue(Protocol):
+    """What the dialog reads (app.session.Session is one)."""
+
+    def models(self) -> list[ModelRecord]: ...
+    def active_model_name(self) -> str: ...
+    @property
+    def engine_state(self) -> str: ...
+
+
 class ModelsDialog(QDialog):
-    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+    """Shows the catalogue; choosing, removing and importing are requests its owner carries out
+    (off the GUI thread), then calls `refresh()` and `show_message()`."""
+
+    use_requested = Signal(str)
+    remove_requested = Signal(str)
+    import_requested = Signal(object)  # Path
+
+    def __init__(self, catalogue: ModelCatalogue, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("modelsDialog")
         self.setWindowTitle("Models")
         self.resize(860, 320)
-        self.workspace = workspace
+        self.catalogue = catalogue
         self.table = QTableWidget(0, len(COLUMNS), objectName="modelsTable")
         self.table.setAccessibleName("Models")
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -63,19 +75,17 @@ class ModelsDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
-        workspace.engine_state_changed.connect(lambda state: self.refresh())
 
     def refresh(self) -> None:
-        vault = self.workspace.vault
         try:
-            models = list_models(vault)
+            models = self.catalogue.models()
+            active = self.catalogue.active_model_name()
         except FieldscribeError as exc:
             self.message.setText(str(exc))
             return
-        active = active_model_name(vault)
         self.table.setRowCount(len(models))
         for row, model in enumerate(models):
-            state = self.workspace.engine_state if model.name == active else ""
+            state = self.catalogue.engine_state if model.name == active else ""
             cells = (
                 "●" if model.name == active else "",
                 model.name,
@@ -102,35 +112,18 @@ class ModelsDialog(QDialog):
 
     def import_path(self, path: Path) -> None:
         self.message.setText(f"Importing {path.name}…")
-        self.workspace.import_model(path)
+        self.import_requested.emit(path)
 
     def use_selected(self) -> None:
         name = self.selected_name()
-        if name is None:
-            return
-        try:
-            use_model(self.workspace.vault, name)
-        except FieldscribeError as exc:
-            self.message.setText(str(exc))
-            return
-        self.message.setText(f"{name} is now the active model.")
-        self.workspace.restart_engine()
-        self.refresh()
+        if name is not None:
+            self.message.setText(f"Loading {name}…")
+            self.use_requested.emit(name)
 
     def remove_selected(self) -> None:
         name = self.selected_name()
-        if name is None:
-            return
-        was_active = name == active_model_name(self.workspace.vault)
-        try:
-            remove_model(self.workspace.vault, name)
-        except FieldscribeError as exc:
-            self.message.setText(str(exc))
-            return
-        self.message.setText(f"Removed {name}.")
-        if was_active:
-            self.workspace.restart_engine()
-        self.refresh()
+        if name is not None:
+            self.remove_requested.emit(name)
 
     def _import_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import a model", "", "GGUF models (*.gguf)")

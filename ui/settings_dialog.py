@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -19,16 +19,13 @@ from PySide6.QtWidgets import (
 from app.engine import THREADS_SETTING
 from app.engine.settings import physical_cores
 from app.errors import BadInput
-from app.jobs import templates
+from app.jobs.templates import Template
 from ui.settings import (
     APPEARANCE_SETTING,
     AUTOLOCK_SETTING,
     DEFAULT_AUTOLOCK_MINUTES,
     DEFAULT_TEMPLATE_SETTING,
 )
-
-if TYPE_CHECKING:
-    from ui.workspace import Workspace
 
 APPEARANCES = {
     "system": ("Follow the system", Qt.ColorScheme.Unknown),
@@ -42,12 +39,24 @@ def apply_appearance(choice: str) -> None:
     QGuiApplication.styleHints().setColorScheme(scheme)
 
 
+class StoredSettings(Protocol):
+    """Where the dialog reads the values it shows (app.session.Session is one)."""
+
+    def setting(self, key: str, default: Any = None) -> Any: ...
+    def templates(self) -> list[Template]: ...
+
+
 class SettingsDialog(QDialog):
-    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+    """Shows the stored settings; Save hands the new values to its owner, who stores them
+    (a new thread count reloads the model, which is not work for the GUI thread)."""
+
+    save_requested = Signal(dict)  # setting key -> value (None: the default)
+
+    def __init__(self, stored: StoredSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
-        self.workspace = workspace
+        self.stored = stored
         self.autolock = QSpinBox(objectName="autolockMinutes", minimum=1, maximum=480)
         self.autolock.setSuffix(" min")
         self.autolock.setAccessibleName("Lock after this many idle minutes")
@@ -77,30 +86,26 @@ class SettingsDialog(QDialog):
         form.addRow(buttons)
 
     def load(self) -> None:
-        vault = self.workspace.vault
-        self.autolock.setValue(round(vault.get_setting(AUTOLOCK_SETTING, DEFAULT_AUTOLOCK_MINUTES)))
-        self.threads.setValue(int(vault.get_setting(THREADS_SETTING) or 0))
+        stored = self.stored
+        self.autolock.setValue(round(stored.setting(AUTOLOCK_SETTING, DEFAULT_AUTOLOCK_MINUTES)))
+        self.threads.setValue(int(stored.setting(THREADS_SETTING) or 0))
         self.template.clear()
         self.message.clear()
         try:
-            self.template.addItems([t.name for t in templates.list_templates(vault)])
+            self.template.addItems([t.name for t in stored.templates()])
         except BadInput as exc:  # a broken template file
             self.message.setText(str(exc))
-        self.template.setCurrentText(vault.get_setting(DEFAULT_TEMPLATE_SETTING) or "")
-        appearance = vault.get_setting(APPEARANCE_SETTING, "system")
+        self.template.setCurrentText(stored.setting(DEFAULT_TEMPLATE_SETTING) or "")
+        appearance = stored.setting(APPEARANCE_SETTING, "system")
         self.appearance.setCurrentIndex(max(0, self.appearance.findData(appearance)))
 
     def save(self) -> None:
-        vault = self.workspace.vault
-        threads_before = vault.get_setting(THREADS_SETTING)
-        threads = self.threads.value() or None  # None: as many as the machine has cores
-        with vault.transaction() as tx:
-            tx.set_setting(AUTOLOCK_SETTING, self.autolock.value())
-            tx.set_setting(THREADS_SETTING, threads)
-            tx.set_setting(DEFAULT_TEMPLATE_SETTING, self.template.currentText() or None)
-            tx.set_setting(APPEARANCE_SETTING, self.appearance.currentData())
-        apply_appearance(self.appearance.currentData())
-        self.workspace.settings_saved.emit()
-        if threads != threads_before:
-            self.workspace.restart_engine()
+        self.save_requested.emit(
+            {
+                AUTOLOCK_SETTING: self.autolock.value(),
+                THREADS_SETTING: self.threads.value() or None,  # None: one per physical core
+                DEFAULT_TEMPLATE_SETTING: self.template.currentText() or None,
+                APPEARANCE_SETTING: self.appearance.currentData(),
+            }
+        )
         self.accept()

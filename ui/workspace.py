@@ -1,13 +1,15 @@
 """What the user works in once the vault is open: library, document view, job queue, the model.
 
-It lives exactly as long as the vault stays unlocked; locking destroys it with all it showed.
+Qt wiring only: a gesture becomes a call on the session (app/session.py) on a job queue, and
+what comes back is shown in widgets. The session does the work and writes the audit events.
+The workspace lives exactly as long as the vault stays unlocked; locking destroys it.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,12 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import jobs, ocr
-from app.engine import Engine, engine_for, import_model
+from app.engine import Engine
 from app.errors import FieldscribeError
 from app.jobs.runner import Job
+from app.session import Session, files_in, is_model_file
 from app.vault import Vault
-from app.vault.cases import assign_document, create_case, list_cases, rename_case
 from app.vault.documents import StoredDocument
 from ui.audit import AuditDialog
 from ui.change_passphrase import ChangePassphraseDialog
@@ -40,19 +41,6 @@ from ui.settings_dialog import SettingsDialog, apply_appearance
 from ui.templates import TemplatesDialog
 
 
-def expand_paths(paths: list[str]) -> list[Path]:
-    """Files as given, and the files inside folders (recursively, hidden ones skipped)."""
-    files: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            for root, folders, names in os.walk(path):
-                folders[:] = sorted(f for f in folders if not f.startswith("."))
-                files += [Path(root) / n for n in sorted(names) if not n.startswith(".")]
-        else:
-            files.append(path)
-    return files
-
-
 class Workspace(QWidget):
     settings_saved = Signal()
     engine_state_changed = Signal(str)
@@ -60,12 +48,11 @@ class Workspace(QWidget):
     def __init__(self, vault: Vault, tasks: JobQueue, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("workspace")
-        self.vault = vault
-        self.tasks = tasks
+        self.session = Session(vault)
+        self.vault = vault  # for the views that read it (library, document view, tools)
+        self.tasks = tasks  # vault and model work: choosing a model, saving settings, locking
         self.jobs = JobQueue(self)  # the visible queue: imports and document jobs
         self.model_loading = JobQueue(self)  # only watches the model load in the background
-        self.engine: Engine | None = None
-        self.engine_state = ""
         self._dialogs: dict[type, QWidget] = {}
         self._streaming: dict[int, Job] = {}  # the summary job whose text streams, by document
 
@@ -80,6 +67,7 @@ class Workspace(QWidget):
         self.library.move_action.triggered.connect(self.move_to_case_dialog)
         view = self.document_view
         view.text_tab.digitize_requested.connect(self.run_digitize)
+        view.text_tab.resume_requested.connect(self.resume_digitize)
         view.summary_tab.summarize_requested.connect(self.run_summarize)
         view.extract_tab.extract_requested.connect(self.run_extract)
         self.jobs.streamed.connect(self._streamed)
@@ -102,57 +90,74 @@ class Workspace(QWidget):
     def load(self) -> None:
         """Read what the workspace shows and start the model (FieldscribeError if the vault
         can't be read: then the caller shuts this workspace down again)."""
-        apply_appearance(self.vault.get_setting(APPEARANCE_SETTING, "system"))
+        apply_appearance(self.session.setting(APPEARANCE_SETTING, "system"))
         self.library.refresh()
         self.document_view.extract_tab.reload_templates()
-        self.start_engine()
+        self.session.warm_up()  # the OCR process and the model start; the window stays usable
+        self._watch_engine()
 
     # -- the model ---------------------------------------------------------------------------
 
-    def start_engine(self) -> None:
-        """Start loading the active model and the OCR process; the window stays usable."""
-        ocr.warm_up()
-        try:
-            engine = engine_for(self.vault)
-        except FieldscribeError as exc:
-            self.engine = None
-            self._set_engine_state(str(exc))
-            return
-        self.engine = engine
-        engine.start_loading()
-        self._set_engine_state("Loading…")
+    @property
+    def engine(self) -> Engine | None:
+        return self.session.engine
+
+    @property
+    def engine_state(self) -> str:
+        return self.session.engine_state
+
+    def _watch_engine(self) -> None:
+        """Show the model's state now, and again once it has loaded (or failed to)."""
+        self._show_engine_state()
         self.model_loading.submit(
-            f"Load {engine.model.name}",
-            lambda progress, cancel: engine.wait_until_loaded(cancel),
-            on_success=lambda _: self._engine_loaded(engine, "Ready"),
-            on_failure=lambda sentence: self._engine_loaded(engine, sentence),
+            "Wait for the model",
+            lambda progress, cancel: self.session.wait_for_engine(cancel),
+            on_success=lambda state: self._show_engine_state(),
         )
 
-    def restart_engine(self) -> None:
-        """After the active model or the thread count changed: close the old one, load anew."""
-        old, self.engine = self.engine, None
-        self.model_loading.cancel_all()
-        if old is not None:
-            self.tasks.submit("Close the model", lambda progress, cancel: old.close())
-        self.start_engine()
-
-    def _engine_loaded(self, engine: Engine, state: str) -> None:
-        if engine is self.engine:
-            self._set_engine_state(state)
-
-    def _set_engine_state(self, state: str) -> None:
-        self.engine_state = state
-        name = self.engine.model.name if self.engine else "none"
-        self.status.setText(f"Model {name}: {state}")
+    def _show_engine_state(self) -> None:
+        engine, state = self.session.engine, self.session.engine_state
+        self.status.setText(f"Model {engine.model.name if engine else 'none'}: {state}")
         self.engine_state_changed.emit(state)
+
+    def _on_tasks(self, title: str, work: Callable[[], Any], done: Callable[[], None]) -> None:
+        """Model and settings changes wait for the old model to close: off the GUI thread."""
+        self.tasks.submit(
+            title,
+            lambda progress, cancel: work(),
+            on_success=lambda _: done(),
+            on_failure=lambda sentence: (self.show_error(sentence), done()),
+        )
+
+    def use_model(self, name: str) -> None:
+        def used() -> None:
+            self._models_changed(f"{name} is now the active model.")
+            self._watch_engine()
+
+        self._on_tasks(f"Use model {name}", lambda: self.session.use_model(name), used)
+
+    def remove_model(self, name: str) -> None:
+        def removed() -> None:
+            self._models_changed(f"Removed {name}.")
+            self._watch_engine()
+
+        self._on_tasks(f"Remove model {name}", lambda: self.session.remove_model(name), removed)
+
+    def save_settings(self, values: dict[str, Any]) -> None:
+        """Store the settings dialog's values; a new thread count reloads the model."""
+
+        def saved() -> None:
+            apply_appearance(self.session.setting(APPEARANCE_SETTING, "system"))
+            self.settings_saved.emit()
+            self._watch_engine()
+
+        self._on_tasks("Save settings", lambda: self.session.save_settings(values), saved)
 
     def close_engine(self) -> None:
         """Off the GUI thread, while locking: wait for the load watcher, then end the model and
         the OCR process (which may still hold the last page it read)."""
         self.model_loading.wait_until_idle()
-        if self.engine is not None:
-            self.engine.close()
-        ocr.shutdown()
+        self.session.stop_workers()
 
     # -- adding files ------------------------------------------------------------------------
 
@@ -171,25 +176,20 @@ class Workspace(QWidget):
 
     def add_paths(self, paths: list[str]) -> None:
         """Queue each file: `.gguf` files are models, everything else a document."""
-        for path in expand_paths(paths):
-            if path.suffix.lower() == ".gguf":
+        for path in files_in(paths):
+            if is_model_file(path):
                 self.import_model(path)
             else:
                 self.import_document(path)
 
     def import_document(self, path: Path) -> None:
         """Store a document; with a case shown in the library, the document goes into it."""
-        vault, case_id = self.vault, self.library.current_case_id()
-
-        def add(progress, cancel) -> int:
-            document_id = jobs.import_document(vault, path, progress=progress, cancel=cancel)
-            if case_id is not None:
-                assign_document(vault, document_id, case_id)
-            return document_id
-
+        session, case_id = self.session, self.library.current_case_id()
         self.jobs.submit(
             f"Add {path.name}",
-            add,
+            lambda progress, cancel: session.import_document(
+                path, case_id=case_id, progress=progress, cancel=cancel
+            ),
             on_success=lambda document_id: self._document_added(document_id, path.name),
         )
 
@@ -197,25 +197,25 @@ class Workspace(QWidget):
         self.library.refresh()
         if self.library.current_document() is None:
             self.library.select_document(document_id)
-        if jobs.latest_result(self.vault, document_id, "digitize") is None:
+        if self.session.latest_result(document_id, "digitize") is None:
             self.digitize(document_id, name)
 
     def import_model(self, path: Path) -> None:
-        vault = self.vault
+        session = self.session
         self.jobs.submit(
             f"Import model {path.name}",
-            lambda progress, cancel: import_model(vault, path, progress=progress, cancel=cancel),
-            on_success=lambda record: self._models_changed(),
-            on_failure=lambda sentence: self._models_changed(sentence),
+            lambda progress, cancel: session.import_model(path, progress=progress, cancel=cancel),
+            on_success=lambda record: self._models_changed(f"Imported {record.name}."),
+            on_failure=lambda sentence: self._models_changed(sentence, failed=True),
         )
 
-    def _models_changed(self, refusal: str = "") -> None:
+    def _models_changed(self, sentence: str = "", *, failed: bool = False) -> None:
         dialog = self._dialogs.get(ModelsDialog)
         if dialog is not None:
             dialog.refresh()
-            dialog.show_message(refusal)
-        elif refusal:
-            self.show_error(refusal)
+            dialog.show_message(sentence)
+        elif failed:
+            self.show_error(sentence)
 
     # -- cases -------------------------------------------------------------------------------
 
@@ -234,7 +234,7 @@ class Workspace(QWidget):
     def new_case_dialog(self) -> QInputDialog:
         def create(title: str) -> None:
             try:
-                case_id = create_case(self.vault, title)
+                case_id = self.session.create_case(title)
             except FieldscribeError as exc:  # an empty title, a full disk
                 self.show_error(str(exc))
                 return
@@ -248,11 +248,11 @@ class Workspace(QWidget):
         if case_id is None:
             self.show_error("Choose a case in the library first.")
             return None
-        (case,) = [case for case in list_cases(self.vault) if case.id == case_id]
+        (case,) = [case for case in self.session.cases() if case.id == case_id]
 
         def rename(title: str) -> None:
             try:
-                rename_case(self.vault, case_id, title)
+                self.session.rename_case(case_id, title)
             except FieldscribeError as exc:
                 self.show_error(str(exc))
                 return
@@ -265,7 +265,7 @@ class Workspace(QWidget):
         if not document_ids:
             self.show_error("Select one or more documents first.")
             return None
-        dialog = MoveToCaseDialog(list_cases(self.vault), len(document_ids), parent=self)
+        dialog = MoveToCaseDialog(self.session.cases(), len(document_ids), parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.chosen.connect(lambda case_id: self.move_to_case(document_ids, case_id))
         dialog.open()
@@ -273,19 +273,13 @@ class Workspace(QWidget):
 
     def move_to_case(self, document_ids: list[int], case_id: int | None) -> None:
         """Off the GUI thread: one transaction, and one audit event, per document moved."""
-        vault = self.vault
-
-        def move(progress, cancel) -> None:
-            for done, document_id in enumerate(document_ids):
-                cancel.raise_if_cancelled()
-                progress(done, len(document_ids), "")
-                assign_document(vault, document_id, case_id)
-
-        count = len(document_ids)
+        session, count = self.session, len(document_ids)
         self.jobs.submit(
             # Job titles are logged: no case title in them.
             f"Move {count} document{'s' if count > 1 else ''} to a case",
-            move,
+            lambda progress, cancel: session.assign_to_case(
+                document_ids, case_id, progress=progress, cancel=cancel
+            ),
             on_success=lambda _: self.library.refresh(),
             on_failure=lambda _: self.library.refresh(),  # some may have moved before it failed
         )
@@ -299,33 +293,42 @@ class Workspace(QWidget):
         return document
 
     def run_digitize(self) -> None:
+        """Digitize again: the document view asks about unsaved edits and corrections first."""
+        if document := self._current():
+            self.document_view.before_rerun(
+                "digitize", lambda keep: self.digitize(document.id, document.name, keep)
+            )
+
+    def resume_digitize(self) -> None:
         if document := self._current():
             self.digitize(document.id, document.name)
 
-    def digitize(self, document_id: int, name: str) -> None:
-        vault = self.vault
-        self.jobs.submit(
+    def digitize(self, document_id: int, name: str, keep_corrections: bool = True) -> None:
+        session = self.session
+        job = self.jobs.submit(
             f"Digitize {name}",
-            lambda progress, cancel: jobs.digitize(
-                vault, document_id, progress=progress, cancel=cancel
+            lambda progress, cancel: session.digitize(
+                document_id, keep_corrections=keep_corrections, progress=progress, cancel=cancel
             ),
             on_success=lambda result: self._result_ready(document_id),
         )
+        self.document_view.track_job(self.jobs, job, document_id)
 
-    def _model_or_error(self) -> Engine | None:
-        if self.engine is None:
-            self.show_error(f"No model is available: {self.engine_state}")
-        return self.engine
+    def _has_model(self) -> bool:
+        if self.session.engine is None:
+            self.show_error(f"No model is available: {self.session.engine_state}")
+            return False
+        return True
 
     def run_summarize(self) -> None:
-        document, engine = self._current(), self._model_or_error()
-        if document is None or engine is None:
+        document = self._current()
+        if document is None or not self._has_model():
             return
-        vault, queue, document_id = self.vault, self.jobs, document.id
+        session, queue, document_id = self.session, self.jobs, document.id
 
         def summarize(progress, cancel):
-            return jobs.summarize(
-                vault, engine, document_id, progress=progress, cancel=cancel,
+            return session.summarize(
+                document_id, progress=progress, cancel=cancel,
                 on_token=lambda piece: queue.stream(document_id, piece),
             )  # fmt: skip
 
@@ -338,28 +341,38 @@ class Workspace(QWidget):
             on_failure=lambda sentence: self._summary_ended(job, document_id),
         )
         self._streaming[document_id] = job
+        self.document_view.track_job(self.jobs, job, document_id)
 
-    def _summary_ended(self, job, document_id: int) -> None:
+    def _summary_ended(self, job: Job, document_id: int) -> None:
         if self._streaming.get(document_id) is job:
             del self._streaming[document_id]  # pieces still queued are not shown over the result
         self._result_ready(document_id)
 
     def run_extract(self, template: str | None = None) -> None:
-        document, engine = self._current(), self._model_or_error()
-        if document is None or engine is None:
+        document = self._current()
+        if document is None or not self._has_model():
             return
         template = template or self.document_view.extract_tab.template.currentText()
         if not template:
             self.show_error("Choose a template first (Tools ▸ Templates to make one).")
             return
-        vault, document_id = self.vault, document.id
-        self.jobs.submit(
-            f"Extract {template} from {document.name}",
-            lambda progress, cancel: jobs.extract(
-                vault, engine, document_id, template, progress=progress, cancel=cancel
-            ),
-            on_success=lambda result: self._result_ready(document_id),
-        )
+        session, document_id = self.session, document.id
+
+        def extract(keep_corrections: bool) -> None:
+            job = self.jobs.submit(
+                f"Extract {template} from {document.name}",
+                lambda progress, cancel: session.extract(
+                    document_id,
+                    template,
+                    keep_corrections=keep_corrections,
+                    progress=progress,
+                    cancel=cancel,
+                ),  # fmt: skip
+                on_success=lambda result: self._result_ready(document_id),
+            )
+            self.document_view.track_job(self.jobs, job, document_id)
+
+        self.document_view.before_rerun("extract", extract, template)
 
     def _streamed(self, document_id: object, piece: str) -> None:
         shown = self.document_view.document
@@ -369,12 +382,15 @@ class Workspace(QWidget):
     def _result_ready(self, document_id: int) -> None:
         self.library.refresh()  # page counts and search results may have changed
         if self.document_view.document and self.document_view.document.id == document_id:
-            self.save_pending_edits()
-            self.document_view.reload_results()
+            self.document_view.reload_results()  # unsaved text edits stay in the editor
 
     def _document_selected(self, document: StoredDocument | None) -> None:
-        self.save_pending_edits()
-        self.document_view.show_document(document)
+        """Leaving a document with unsaved edits asks Save / Discard / Cancel first."""
+        shown = self.document_view.document
+        self.document_view.resolve_unsaved_edits(
+            lambda: self.document_view.show_document(document),
+            on_cancel=lambda: shown and self.library.select_document(shown.id, notify=False),
+        )
 
     def save_pending_edits(self) -> None:
         self.document_view.text_tab.save()
@@ -401,7 +417,15 @@ class Workspace(QWidget):
         return dialog
 
     def show_models(self) -> QWidget:
-        dialog = self._dialog(ModelsDialog, self)
+        dialog = self._dialogs.get(ModelsDialog)
+        if dialog is None:
+            dialog = self._dialog(ModelsDialog, self.session)
+            dialog.use_requested.connect(self.use_model)
+            dialog.remove_requested.connect(self.remove_model)
+            dialog.import_requested.connect(self.import_model)
+            self.engine_state_changed.connect(lambda state: dialog.refresh())
+        else:
+            self._dialog(ModelsDialog)
         dialog.refresh()
         return dialog
 
@@ -411,7 +435,12 @@ class Workspace(QWidget):
         return dialog
 
     def show_settings(self) -> QWidget:
-        dialog = self._dialog(SettingsDialog, self)
+        dialog = self._dialogs.get(SettingsDialog)
+        if dialog is None:
+            dialog = self._dialog(SettingsDialog, self.session)
+            dialog.save_requested.connect(self.save_settings)
+        else:
+            self._dialog(SettingsDialog)
         dialog.load()
         return dialog
 

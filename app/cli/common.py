@@ -14,6 +14,7 @@ from typing import Any
 
 from app.errors import BadInput
 from app.paths import Home, resolve_home
+from app.session import Session
 from app.vault import Vault
 
 PASSPHRASE_FILE_ENV = "FIELDSCRIBE_PASSPHRASE_FILE"
@@ -116,6 +117,17 @@ def unlocked_vault(
         yield vault
     finally:
         vault.lock(reason="command finished")
+
+
+@contextmanager
+def open_session(args: argparse.Namespace) -> Iterator[Session]:
+    """A session for one command (the model `--model` names, if given), closed however the
+    command ends: the model and the OCR process stopped, the vault locked."""
+    session = Session.unlock(
+        home_of(args), vault_passphrase(args), model=getattr(args, "model", None)
+    )
+    with session:
+        yield session
 
 
 def print_json(value: Any) -> None:

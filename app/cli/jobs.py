@@ -11,12 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app import jobs
 from app.cli import common
-from app.engine import engine_for
 from app.errors import FieldscribeError
-from app.jobs.templates import get_template, list_templates
-from app.vault.documents import search
+from app.jobs.templates import get_template
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -126,39 +123,32 @@ def _naming(source: str, message: str) -> str:
 def _run_batch(args: argparse.Namespace, kind: str) -> int:
     documents: list[dict[str, Any]] = []
     worst = 0
-    with common.unlocked_vault(args) as vault:
-        template = get_template(vault, args.template).name if kind == "extract" else None
-        engine = engine_for(vault, getattr(args, "model", None)) if kind != "digitize" else None
-        if engine is not None:
-            engine.start_loading()  # the model loads while the first file is read
-        try:
-            for source in args.files:
-                progress = _TerminalProgress(source)
-                try:
-                    document_id = jobs.import_document(vault, source, progress=progress)
-                    if kind == "digitize":
-                        result = jobs.digitize(vault, document_id, progress=progress)
-                    elif kind == "summarize":
-                        result = jobs.summarize(vault, engine, document_id, progress=progress)
-                    else:
-                        result = jobs.extract(
-                            vault, engine, document_id, template, progress=progress
-                        )
-                except FieldscribeError as exc:
-                    progress.clear()
-                    message = _naming(source, str(exc))
-                    print(f"fieldscribe: {message}", file=sys.stderr)
-                    documents.append({"source": source, "error": message})
-                    worst = max(worst, exc.exit_code)
-                    continue
+    with common.open_session(args) as session:
+        template = get_template(session.vault, args.template).name if kind == "extract" else None
+        if kind != "digitize":
+            session.start_engine()  # the model loads while the first file is read
+        for source in args.files:
+            progress = _TerminalProgress(source)
+            try:
+                document_id = session.import_document(source, progress=progress)
+                if kind == "digitize":
+                    result = session.digitize(document_id, progress=progress)
+                elif kind == "summarize":
+                    result = session.summarize(document_id, progress=progress)
+                else:
+                    result = session.extract(document_id, template, progress=progress)
+            except FieldscribeError as exc:
                 progress.clear()
-                document = _document_json(kind, source, result.content)
-                documents.append(document)
-                if not args.json:
-                    _print_human(kind, document)
-        finally:
-            if engine is not None:
-                engine.close()
+                message = _naming(source, str(exc))
+                print(f"fieldscribe: {message}", file=sys.stderr)
+                documents.append({"source": source, "error": message})
+                worst = max(worst, exc.exit_code)
+                continue
+            progress.clear()
+            document = _document_json(kind, source, result.content)
+            documents.append(document)
+            if not args.json:
+                _print_human(kind, document)
     if args.json:
         common.print_json({"documents": documents})
     return worst
@@ -177,8 +167,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    with common.unlocked_vault(args) as vault:
-        hits = search(vault, args.query, limit=args.limit)
+    with common.open_session(args) as session:
+        hits = session.search(args.query, limit=args.limit)
     if args.json:
         common.print_json(
             {
@@ -205,8 +195,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_templates_list(args: argparse.Namespace) -> int:
-    with common.unlocked_vault(args) as vault:
-        templates = list_templates(vault)
+    with common.open_session(args) as session:
+        templates = session.templates()
     if args.json:
         common.print_json(
             {

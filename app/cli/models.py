@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from app.cli import common
-from app.engine import registry
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -33,9 +32,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    with common.unlocked_vault(args) as vault:
-        models = registry.list_models(vault)
-        active = registry.active_model_name(vault)
+    with common.open_session(args) as session:
+        models = session.models()
+        active = session.active_model_name()
     if args.json:
         common.print_json({"active": active, "models": [model.as_json() for model in models]})
         return 0
@@ -59,9 +58,8 @@ def _params(count: int | None) -> str:
 
 def cmd_import(args: argparse.Namespace) -> int:
     show_progress = sys.stderr.isatty()
-    with common.unlocked_vault(args) as vault:
-        record = registry.import_model(
-            vault,
+    with common.open_session(args) as session:
+        record = session.import_model(
             args.path,
             name=args.name,
             mmproj=args.mmproj,
@@ -78,14 +76,14 @@ def _show_progress(done: int, total: int, message: str) -> None:
 
 
 def cmd_use(args: argparse.Namespace) -> int:
-    with common.unlocked_vault(args) as vault:
-        record = registry.use_model(vault, args.name)
+    with common.open_session(args) as session:
+        record = session.use_model(args.name)
     print(f"{record.name} is now the active model.")
     return 0
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    with common.unlocked_vault(args) as vault:
-        registry.remove_model(vault, args.name)
+    with common.open_session(args) as session:
+        session.remove_model(args.name)
     print(f"Removed {args.name}.")
     return 0

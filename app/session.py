@@ -1,0 +1,352 @@
+"""One unlocked vault, the active model's engine, and the operations users perform on them.
+
+The command line and the desktop app both work through a `Session`; neither sequences a step of
+its own. Each operation takes the usual `progress(done, total, message)` callback and cancel
+token where it can take long, and its audit events are written where the change is made (in
+app/jobs, app/vault, app/engine): the session only puts the steps in order.
+
+Thread-safe where it matters: the desktop app runs operations on a job thread while its GUI
+thread reads the engine's state. Operations that may restart the model (choosing or removing a
+model, changing the thread count) wait for the old one to close: call them off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from app import jobs, ocr
+from app.cancel import CancelToken
+from app.engine import (
+    THREADS_SETTING,
+    Engine,
+    EngineFailed,
+    ModelRecord,
+    engine_for,
+    import_model,
+    list_models,
+    remove_model,
+    use_model,
+)
+from app.engine.registry import active_model_name
+from app.errors import FieldscribeError
+from app.jobs import exports, templates
+from app.jobs.results import Result
+from app.paths import Home
+from app.vault import Vault
+from app.vault import cases as vault_cases
+from app.vault import documents as vault_documents
+
+Progress = Callable[[int, int, str], None]
+
+READY = "Ready"
+LOADING = "Loading…"
+MODEL_SUFFIX = ".gguf"  # a file added with this suffix is a model, anything else a document
+
+
+def files_in(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Files as given, and the files inside folders (recursively, hidden ones skipped)."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            for root, folders, names in os.walk(path):
+                folders[:] = sorted(f for f in folders if not f.startswith("."))
+                files += [Path(root) / n for n in sorted(names) if not n.startswith(".")]
+        else:
+            files.append(path)
+    return files
+
+
+def is_model_file(path: Path) -> bool:
+    return path.suffix.lower() == MODEL_SUFFIX
+
+
+class Session:
+    """What a user works in once the vault is open. Close it (or use it as a context manager)
+    to end the model and the OCR process and lock the vault."""
+
+    def __init__(self, vault: Vault, *, model: str | None = None) -> None:
+        """`model` names the model for this session (`--model`); else the vault's active one."""
+        self.vault = vault
+        self._model_override = model
+        self._engine_lock = threading.Lock()
+        self._engine: Engine | None = None
+        self._engine_state = ""  # "" until the engine is started; then LOADING, READY or why not
+
+    @classmethod
+    def unlock(
+        cls, home: Home, secret: str, *, check_pages: bool = False, model: str | None = None
+    ) -> Session:
+        return cls(Vault.unlock(home, secret, check_pages=check_pages), model=model)
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close("command finished")
+
+    def close(self, reason: str = "user") -> None:
+        """End the model and the OCR process, then lock the vault (recorded with `reason`)."""
+        try:
+            self.stop_workers()
+        finally:
+            self.vault.lock(reason=reason)
+
+    def stop_workers(self) -> None:
+        """End the model's and the OCR's processes (the OCR one may hold the last page read);
+        the vault stays open, and either starts again when next needed."""
+        self.close_engine()
+        ocr.shutdown()
+
+    # -- the model ---------------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Start the OCR process and the model loading in the background; returns at once."""
+        ocr.warm_up()
+        self.start_engine()
+
+    def start_engine(self) -> None:
+        """Start loading the session's model (returns at once). If there is none to load, the
+        reason becomes the engine state, and the model's jobs refuse with it."""
+        with self._engine_lock:
+            if self._engine_state:
+                return
+            self._start_engine_locked()
+
+    def _start_engine_locked(self) -> None:
+        try:
+            engine = engine_for(self.vault, self._model_override)
+        except FieldscribeError as exc:  # the model's file is gone, the vault is damaged…
+            self._engine, self._engine_state = None, str(exc)
+            return
+        engine.start_loading()
+        self._engine, self._engine_state = engine, LOADING
+
+    @property
+    def engine(self) -> Engine | None:
+        """The engine of the session's model, None when not started or not available."""
+        with self._engine_lock:
+            return self._engine
+
+    @property
+    def engine_state(self) -> str:
+        """ "" (not started), LOADING, READY, or a sentence saying why the model is unusable."""
+        with self._engine_lock:
+            return self._engine_state
+
+    def wait_for_engine(self, cancel: CancelToken | None = None) -> str:
+        """Wait until the model has loaded or failed to; the engine state that results."""
+        engine = self.engine
+        if engine is None:
+            return self.engine_state
+        try:
+            engine.wait_until_loaded(cancel)
+            state = READY
+        except FieldscribeError as exc:
+            state = str(exc)
+        with self._engine_lock:
+            if engine is self._engine:  # not replaced meanwhile
+                self._engine_state = state
+            return self._engine_state
+
+    def restart_engine(self) -> None:
+        """Close the model and load it anew (another model, another thread count). Waits for
+        the old one to close, so off the GUI thread. Not started yet: nothing to restart."""
+        with self._engine_lock:
+            if not self._engine_state:
+                return
+            old = self._engine
+            self._start_engine_locked()
+        if old is not None:
+            old.close()
+
+    def close_engine(self) -> None:
+        """End the model's worker; the session can start it again."""
+        with self._engine_lock:
+            engine, self._engine, self._engine_state = self._engine, None, ""
+        if engine is not None:
+            engine.close()
+
+    def _engine_for_job(self) -> Engine:
+        self.start_engine()
+        with self._engine_lock:
+            if self._engine is None:
+                raise EngineFailed(f"No model is available: {self._engine_state}")
+            return self._engine
+
+    # -- models ------------------------------------------------------------------------------
+
+    def models(self) -> list[ModelRecord]:
+        return list_models(self.vault)
+
+    def active_model_name(self) -> str:
+        return active_model_name(self.vault)
+
+    def import_model(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        mmproj: str | os.PathLike[str] | None = None,
+        progress: Progress | None = None,
+        cancel: CancelToken | None = None,
+    ) -> ModelRecord:
+        """Validate a GGUF model and copy it into the vault's home (`model.import`)."""
+        return import_model(
+            self.vault, path, name=name, mmproj=mmproj, progress=progress, cancel=cancel
+        )
+
+    def use_model(self, name: str) -> ModelRecord:
+        """Make `name` the active model (`model.select`); a running model is replaced by it."""
+        record = use_model(self.vault, name)
+        self._model_override = None  # the user chose: the active model is the one wanted now
+        self.restart_engine()
+        return record
+
+    def remove_model(self, name: str) -> None:
+        """Remove an imported model and its file (`model.remove`); if it was the one loaded,
+        the active model (the default, then) is loaded instead."""
+        engine = self.engine
+        remove_model(self.vault, name)
+        if engine is not None and engine.model.name == name:
+            self._model_override = None
+            self.restart_engine()
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        return self.vault.get_setting(key, default)
+
+    def save_settings(self, values: dict[str, Any]) -> None:
+        """Store settings in one transaction (None removes one); a changed thread count
+        reloads the model with it."""
+        threads_before = self.vault.get_setting(THREADS_SETTING)
+        with self.vault.transaction() as tx:
+            for key, value in values.items():
+                tx.set_setting(key, value)
+        if THREADS_SETTING in values and values[THREADS_SETTING] != threads_before:
+            self.restart_engine()
+
+    def templates(self) -> list[templates.Template]:
+        """The bundled and saved extraction templates."""
+        return templates.list_templates(self.vault)
+
+    # -- documents ---------------------------------------------------------------------------
+
+    def import_document(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        case_id: int | None = None,
+        progress: Progress | None = None,
+        cancel: CancelToken | None = None,
+    ) -> int:
+        """Read a file (one sentence for bad input) and store it once (`document.import`);
+        with a case, the document goes into it (`document.assign`). Its document id."""
+        document_id = jobs.import_document(self.vault, path, progress=progress, cancel=cancel)
+        if case_id is not None:
+            vault_cases.assign_document(self.vault, document_id, case_id)
+        return document_id
+
+    def latest_result(self, document_id: int, kind: str) -> Result | None:
+        return jobs.latest_result(self.vault, document_id, kind)
+
+    def digitize(
+        self,
+        document_id: int,
+        *,
+        keep_corrections: bool = True,
+        progress: Progress | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Result:
+        return jobs.digitize(
+            self.vault,
+            document_id,
+            keep_corrections=keep_corrections,
+            progress=progress,
+            cancel=cancel,
+        )
+
+    def summarize(
+        self,
+        document_id: int,
+        *,
+        progress: Progress | None = None,
+        cancel: CancelToken | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Result:
+        engine = self._engine_for_job()
+        return jobs.summarize(
+            self.vault, engine, document_id, progress=progress, cancel=cancel, on_token=on_token
+        )
+
+    def extract(
+        self,
+        document_id: int,
+        template: str,
+        *,
+        keep_corrections: bool = True,
+        progress: Progress | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Result:
+        """Fill the template named `template` (a saved or bundled one) from the document."""
+        engine = self._engine_for_job()
+        return jobs.extract(
+            self.vault,
+            engine,
+            document_id,
+            template,
+            keep_corrections=keep_corrections,
+            progress=progress,
+            cancel=cancel,
+        )
+
+    def search(self, query: str, limit: int = 50) -> list[vault_documents.SearchHit]:
+        return vault_documents.search(self.vault, query, limit=limit)
+
+    def edit_result(self, result_id: int, content: dict[str, Any]) -> Result:
+        """Store the user's version as the next revision (`result.edit`); nothing is lost."""
+        return jobs.edit_result(self.vault, result_id, content)
+
+    def restore_revision(self, result_id: int, revision: int) -> Result:
+        """Make an earlier revision current again, as the next revision (`result.restore`)."""
+        return jobs.restore_revision(self.vault, result_id, revision)
+
+    def export_result(self, result_id: int, path: str | os.PathLike[str], fmt: str) -> str:
+        """Write a result as JSON, CSV or DOCX (`result.export`); the file's SHA-256."""
+        return exports.export_result(self.vault, result_id, path, fmt)
+
+    def record_export(self, result_id: int, path: Path, fmt: str) -> str:
+        """For a file the caller wrote itself (the desktop app's PDF): `result.export`."""
+        return exports.record_export(self.vault, result_id, path, fmt)
+
+    # -- cases -------------------------------------------------------------------------------
+
+    def cases(self) -> list[vault_cases.Case]:
+        return vault_cases.list_cases(self.vault)
+
+    def create_case(self, title: str) -> int:
+        return vault_cases.create_case(self.vault, title)
+
+    def rename_case(self, case_id: int, title: str) -> None:
+        vault_cases.rename_case(self.vault, case_id, title)
+
+    def assign_to_case(
+        self,
+        document_ids: list[int],
+        case_id: int | None,
+        *,
+        progress: Progress | None = None,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        """Move documents into a case (or out of any): one transaction and one
+        `document.assign` event per document moved, so a cancel keeps those already moved."""
+        for done, document_id in enumerate(document_ids, 1):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            vault_cases.assign_document(self.vault, document_id, case_id)
+            if progress is not None:
+                progress(done, len(document_ids), "")
