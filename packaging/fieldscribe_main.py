@@ -1,8 +1,8 @@
-"""Entry point of the frozen bundle: the same launcher as the `fieldscribe` console script."""
+"""Entry point of the frozen bundle: the same as the `fieldscribe` console script."""
 
 import sys
 
-from ui.launcher import main
+from app.cli.__main__ import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,4 +1,5 @@
-"""The `fieldscribe` command line (DESIGN.md §7). Headless: it never imports Qt.
+"""The `fieldscribe` command line (DESIGN.md §7). Headless: it never imports Qt (the entry
+point, `app.cli.__main__`, imports the desktop app only when no command is given).
 
 Each area registers its commands from its own module; a command's handler takes the parsed
 arguments and returns the exit code: 0 ok, 1 the job failed or a check found tampering,
@@ -56,12 +57,3 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
-    return run(args)

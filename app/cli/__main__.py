@@ -1,7 +1,66 @@
-"""`python -m app.cli`: the command line without the desktop app."""
+"""The `fieldscribe` executable (the console script, `python -m app.cli`, the frozen bundle).
 
+A command runs headless. Without one the desktop app starts: only then is ui/ (and Qt)
+imported, so an install without the `desktop` extra is a complete command line.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import importlib.util
+import multiprocessing
+import os
 import sys
 
-from app.cli import main
+from app import cli
 
-sys.exit(main())
+DESKTOP_EXTRA = "pip install 'fieldscribe[desktop]'"
+
+
+def _qt_installed() -> bool:
+    try:
+        return importlib.util.find_spec("PySide6") is not None
+    except ImportError:  # an import hook that forbids it (the tests' headless run)
+        return False
+
+
+def desktop_problem() -> str | None:
+    """Why the desktop app cannot open here, in one sentence; None when it can."""
+    if not _qt_installed():
+        return (
+            "The desktop app is not installed (it needs Qt: "
+            f"{DESKTOP_EXTRA}); the command line works without it."
+        )
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return (
+            "No display was found (DISPLAY and WAYLAND_DISPLAY are unset), so the desktop app "
+            "cannot open; the command line works without one."
+        )
+    if os.environ.get("DISPLAY") and not ctypes.util.find_library("xcb-cursor"):
+        return (
+            "Qt needs the system library libxcb-cursor0 to open a window on X11: "
+            "install it (sudo apt-get install libxcb-cursor0) and start Fieldscribe again."
+        )
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()  # the worker processes, in a frozen bundle
+    parser = cli.build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command is not None:
+        return cli.run(args)
+    problem = desktop_problem()
+    if problem:
+        print(f"fieldscribe: {problem}\n", file=sys.stderr)
+        parser.print_help()
+        return 1
+    from ui.app import run_app  # Qt is imported only when a window is wanted
+
+    return run_app(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,20 +15,23 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-# The Debian packages that `make test-data` installs (fonts-dkg-handwriting, fonts-breip,
-# fonts-bwht, fonts-femkeklaver, fonts-humor-sans, fonts-rufscript, fonts-sjfonts).
-HANDWRITING_FONTS = (
-    "/usr/share/fonts/truetype/fifthhorseman/dkg.ttf",
-    "/usr/share/fonts/truetype/breip/Breip.ttf",
-    "/usr/share/fonts/opentype/bwht/BecauseWeLearn-Regular.otf",
-    "/usr/share/fonts/opentype/bwht/BecauseWeBuild-Regular.otf",
-    "/usr/share/fonts/truetype/femkeklaver/femkeklaver.ttf",
-    "/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf",
-    "/usr/share/fonts/truetype/rufscript/Rufscript010.ttf",
-    "/usr/share/fonts/truetype/sjfonts/SteveHand.ttf",
-    "/usr/share/fonts/truetype/sjfonts/Delphine.ttf",
+# Open-licence fonts kept with the tests (tests/fonts/README.md), so no system package is needed.
+_FONTS = Path(__file__).resolve().parents[2] / "fonts"
+HANDWRITING_FONTS = tuple(
+    str(_FONTS / path)
+    for path in (
+        "fonts-dkg-handwriting/dkg.ttf",
+        "fonts-breip/Breip.ttf",
+        "fonts-bwht/BecauseWeLearn-Regular.otf",
+        "fonts-bwht/BecauseWeBuild-Regular.otf",
+        "fonts-femkeklaver/femkeklaver.ttf",
+        "fonts-humor-sans/Humor-Sans.ttf",
+        "fonts-rufscript/Rufscript010.ttf",
+        "fonts-sjfonts/SteveHand.ttf",
+        "fonts-sjfonts/Delphine.ttf",
+    )
 )
-PRINTED_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+PRINTED_FONT = str(_FONTS / "fonts-dejavu-core/DejaVuSans.ttf")
 
 STYLES = ("scan", "ruled", "photo")
 
@@ -101,7 +104,8 @@ def _draw_handwritten_line(
 
 def render_note(seed: int, font_path: str, style: str, *, width: int = 1200) -> Note:
     """One note in `font_path`, drawn in `style` ("scan", "ruled" or "photo")."""
-    rng = random.Random(f"{seed}:{font_path}:{style}")
+    # Seeded by the font's file name: the same notes wherever the checkout lives.
+    rng = random.Random(f"{seed}:{Path(font_path).name}:{style}")
     lines = _note_lines(rng)
     margin = int(width * 0.08)
     size = rng.randint(46, 60)

@@ -67,7 +67,7 @@ def test_printed_page_lines_paragraphs_and_boxes():
 
 
 def test_handwritten_notes_are_read_within_a_cer_bound():
-    assert available_fonts() == list(HANDWRITING_FONTS), "run `make test-data` for the fonts"
+    assert available_fonts() == list(HANDWRITING_FONTS), "tests/fonts/ is incomplete"
     fonts = random.Random(7).sample(HANDWRITING_FONTS, 6)
     notes = [
         render_note(seed, font, style)
