@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPixmap, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QTextBrowser,
     QTextEdit,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -35,9 +38,18 @@ from PySide6.QtWidgets import (
 from app import jobs
 from app.errors import BadInput
 from app.jobs import templates
+from app.jobs.pipeline import has_corrections, latest_extract
+from app.jobs.runner import Job, JobState
 from app.vault import Vault
 from app.vault.documents import StoredDocument, record_view
+from ui.job_panel import status_text
 from ui.jobs import JobQueue
+from ui.revisions import (
+    RevisionHistoryDialog,
+    ask_about_unsaved_edits,
+    ask_keep_corrections,
+    plural,
+)
 from ui.settings import DEFAULT_TEMPLATE_SETTING
 
 REVIEW_COLOR = QColor(255, 214, 102, 140)  # low-confidence lines: amber, readable in dark mode
@@ -197,19 +209,62 @@ class PageView(QWidget):
             self._render()
 
 
+class TextEditor(QPlainTextEdit):
+    """Tab and Shift+Tab move the focus on, as everywhere else in the window; Ctrl+Tab types a
+    tab character. Highlighted passages show their tooltip under the mouse."""
+
+    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent, objectName=object_name)
+        self.setTabChangesFocus(True)
+
+    def event(self, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_Tab
+            and event.modifiers() == Qt.KeyboardModifier.ControlModifier
+        ):
+            if not self.isReadOnly():
+                self.insertPlainText("\t")
+            return True
+        return super().event(event)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            position = self.cursorForPosition(event.pos()).position()
+            for selection in self.extraSelections():
+                cursor = selection.cursor
+                tip = selection.format.toolTip()
+                if tip and cursor.selectionStart() <= position < cursor.selectionEnd():
+                    QToolTip.showText(event.globalPos(), tip, self.viewport())
+                    return True
+            QToolTip.hideText()
+            return True
+        return super().viewportEvent(event)
+
+
+REVIEW_TOOLTIP = "Read with low confidence: check it against the page"
+
+
 class TextTab(QWidget):
     """The digitized text, editable; saving stores a new revision."""
 
     digitize_requested = Signal()
+    resume_requested = Signal()
 
     def __init__(self, vault: Vault, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("textTab")
         self.vault = vault
         self.result: jobs.Result | None = None
-        self.editor = QPlainTextEdit(objectName="digitizedText")
+        self.made_by = ""
+        self.review_lines: list[str] = []
+        self.editor = TextEditor("digitizedText")
         self.editor.setAccessibleName("Digitized text")
         self.editor.document().modificationChanged.connect(self._update_buttons)
+        # Recount the lines still to review once the user pauses typing.
+        self._review_delay = QTimer(self, singleShot=True, interval=300)
+        self._review_delay.timeout.connect(self._mark_review_lines)
+        self.editor.textChanged.connect(self._review_delay.start)
         self.status = plain_label("", "textStatus")
         self.digitize_button = QPushButton("Digitize", objectName="digitizeButton")
         self.digitize_button.setToolTip("Read the text of every page (Ctrl+D)")
@@ -217,12 +272,23 @@ class TextTab(QWidget):
         self.save_button = QPushButton("Save edits", objectName="saveTextButton")
         self.save_button.setToolTip("Store the corrected text as a new revision (Ctrl+S)")
         self.save_button.clicked.connect(self.save)
+        self.pending = plain_label("", "pendingPages")
+        self.pending.setWordWrap(True)
+        self.resume_button = QPushButton("&Resume", objectName="resumeDigitizeButton")
+        self.resume_button.setToolTip("Read the pages not read yet; the others are kept")
+        self.resume_button.clicked.connect(self.resume_requested)
+        self.pending_bar = QWidget(objectName="pendingBar")
+        pending_layout = QHBoxLayout(self.pending_bar)
+        pending_layout.setContentsMargins(0, 0, 0, 0)
+        pending_layout.addWidget(self.pending, 1)
+        pending_layout.addWidget(self.resume_button)
         bar = QHBoxLayout()
         bar.addWidget(self.status, 1)
         bar.addWidget(self.digitize_button)
         bar.addWidget(self.save_button)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
+        layout.addWidget(self.pending_bar)
         layout.addWidget(self.editor, 1)
         self.show_result(None)
 
@@ -231,20 +297,42 @@ class TextTab(QWidget):
         self.editor.setPlainText(result.content.get("text", "") if result else "")
         self.editor.setReadOnly(result is None)
         self.editor.document().setModified(False)
+        self.review_lines = [
+            line["text"]
+            for page in (result.content.get("pages", []) if result else [])
+            for line in page.get("lines", [])
+            if line.get("needs_review")
+        ]
+        self.made_by = ""
         if result is None:
             self.editor.setPlaceholderText("Not digitized yet: press Digitize (Ctrl+D).")
-            self.status.setText("")
         else:
-            review = [
-                line["text"]
-                for page in result.content.get("pages", [])
-                for line in page.get("lines", [])
-                if line.get("needs_review")
-            ]
-            highlight(self.editor, review, REVIEW_COLOR, "Read with low confidence: check it")
-            note = f"  ·  {len(review)} lines highlighted for review" if review else ""
-            self.status.setText(f"Revision {result.revision}{note}")
+            history = jobs.revisions(self.vault, result.result_id)
+            self.made_by = next(
+                (r.description for r in history if r.revision == result.revision), ""
+            )
+        pending = jobs.pending_pages(result.content) if result else []
+        self.pending_bar.setVisible(bool(pending))
+        if pending:
+            total = len(result.content["pages"])
+            self.pending.setText(
+                f"{plural(len(pending), 'page')} of {total} not read yet (the digitize was"
+                f" cancelled): pages {_ranges(pending)}."
+            )
+        self._review_delay.stop()
+        self._mark_review_lines()
         self._update_buttons()
+
+    def _mark_review_lines(self) -> None:
+        """Highlight the low-confidence lines still in the text; a corrected line drops out."""
+        if self.result is None:
+            self.status.setText("")
+            return
+        found = highlight(self.editor, self.review_lines, REVIEW_COLOR, REVIEW_TOOLTIP)
+        parts = [f"Revision {self.result.revision}", self.made_by]
+        if found:
+            parts.append(f"{plural(len(found), 'line')} highlighted for review")
+        self.status.setText("  ·  ".join(part for part in parts if part))
 
     @property
     def has_unsaved_edits(self) -> bool:
@@ -257,8 +345,22 @@ class TextTab(QWidget):
         content = {**self.result.content, "text": self.editor.toPlainText()}
         self.show_result(jobs.edit_result(self.vault, self.result.result_id, content))
 
+    def discard(self) -> None:
+        self.show_result(self.result)
+
     def _update_buttons(self) -> None:
         self.save_button.setEnabled(self.has_unsaved_edits)
+
+
+def _ranges(numbers: list[int]) -> str:
+    """ "7–8, 10" for [7, 8, 10]."""
+    spans: list[list[int]] = []
+    for number in numbers:
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
 
 
 class SummaryTab(QWidget):
@@ -269,6 +371,7 @@ class SummaryTab(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("summaryTab")
+        self.result: jobs.Result | None = None
         self.sections: dict[str, dict[str, Any]] = {}
         self.text = QTextBrowser(objectName="summaryText")
         self.text.setAccessibleName("Summary")
@@ -322,6 +425,7 @@ class SummaryTab(QWidget):
         self.text.ensureCursorVisible()
 
     def show_result(self, result: jobs.Result | None) -> None:
+        self.result = result
         self.text.clear()
         self.ungrounded.clear()
         self.section_title.clear()
@@ -338,7 +442,9 @@ class SummaryTab(QWidget):
         items = [_item_text(item) for item in content.get("ungrounded", [])]
         self._show_ungrounded(items)
         highlight(self.text, items, UNGROUNDED_COLOR, "Not found in the source")
-        self.status.setText(f"Revision {result.revision}  ·  {len(self.sections)} sections")
+        self.status.setText(
+            f"Revision {result.revision}  ·  {plural(len(self.sections), 'section')}"
+        )
 
     def _show_ungrounded(self, items: list[str]) -> None:
         self.ungrounded.addItems(items)
@@ -543,6 +649,41 @@ class ExtractTab(QWidget):
             self.evidence_status.setText("This field's evidence does not occur in the text.")
 
 
+class DocumentJobBar(QWidget):
+    """The job running on the shown document, above its tabs: what it does, progress, Cancel."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("documentJob")
+        self.job: Job | None = None
+        self.label = plain_label("", "documentJobStatus")
+        self.progress = QProgressBar(objectName="documentJobProgress")
+        self.progress.setMaximumWidth(180)
+        self.progress.setAccessibleName("Progress of the running job")
+        self.cancel = QPushButton("Cancel", objectName="documentJobCancel")
+        self.cancel.clicked.connect(lambda: self.job and self.job.cancel())
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.cancel)
+        self.show_job(None)
+
+    def show_job(self, job: Job | None) -> None:
+        self.job = job
+        self.setVisible(job is not None)
+        if job is None:
+            return
+        status = "Cancelling…" if job.cancel_token.cancelled else status_text(job)
+        self.label.setText(f"{job.title}: {status}")
+        if job.state is JobState.RUNNING and job.total:
+            self.progress.setRange(0, job.total)
+            self.progress.setValue(min(job.done, job.total))
+        else:
+            self.progress.setRange(0, 0)  # waiting, or the total is not known yet
+        self.cancel.setEnabled(not job.cancel_token.cancelled)
+
+
 class DocumentView(QWidget):
     """The page on the left, the tabs on the right."""
 
@@ -551,6 +692,8 @@ class DocumentView(QWidget):
         self.setObjectName("documentView")
         self.vault = vault
         self.document: StoredDocument | None = None
+        self._job_documents: dict[int, int] = {}  # job id -> the document it works on
+        self._running: dict[int, Job] = {}  # those jobs, until they end
         self.title = plain_label("", "documentTitle")
         font = self.title.font()
         font.setBold(True)
@@ -560,9 +703,17 @@ class DocumentView(QWidget):
         self.summary_tab = SummaryTab()
         self.extract_tab = ExtractTab(vault)
         self.tabs = QTabWidget(objectName="documentTabs")
-        self.tabs.addTab(self.text_tab, "&Text")
+        self.tabs.addTab(self.text_tab, "T&ext")
         self.tabs.addTab(self.summary_tab, "S&ummary")
         self.tabs.addTab(self.extract_tab, "E&xtract")
+        self.history_button = QPushButton("&History…", objectName="historyButton")
+        self.history_button.setToolTip(
+            "Every revision of this tab's result: compare with the current one, restore"
+        )
+        self.history_button.clicked.connect(self.show_history)
+        self.tabs.setCornerWidget(self.history_button)
+        self.tabs.currentChanged.connect(lambda _: self._update_history_button())
+        self.job_bar = DocumentJobBar()
         splitter = QSplitter(objectName="documentSplitter")
         splitter.addWidget(self.page_view)
         splitter.addWidget(self.tabs)
@@ -575,6 +726,7 @@ class DocumentView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
+        layout.addWidget(self.job_bar)
         layout.addWidget(self.placeholder, 1)
         layout.addWidget(splitter, 1)
         self.splitter = splitter
@@ -588,19 +740,124 @@ class DocumentView(QWidget):
         self.document = document
         self.placeholder.setVisible(document is None)
         self.splitter.setVisible(document is not None)
-        self.title.setText(f"{document.name}  ·  {document.page_count} page(s)" if document else "")
+        pages = plural(document.page_count, "page") if document else ""
+        self.title.setText(f"{document.name}  ·  {pages}" if document else "")
         self.page_view.show_document(document)
         self.reload_results()
+        self._show_running_job()
 
     def reload_results(self) -> None:
+        """Show the document's current results; unsaved text edits are left in the editor."""
         document_id = self.document.id if self.document else None
 
         def latest(kind: str) -> jobs.Result | None:
             return jobs.latest_result(self.vault, document_id, kind) if document_id else None
 
         digitized = latest("digitize")
-        self.text_tab.show_result(digitized)
+        editing = self.text_tab.has_unsaved_edits and self.text_tab.result is not None
+        if not (editing and digitized and self.text_tab.result.document_id == document_id):
+            self.text_tab.show_result(digitized)
         self.summary_tab.show_result(latest("summarize"))
         self.extract_tab.show_result(
             latest("extract"), digitized.content.get("text", "") if digitized else ""
         )
+        self._update_history_button()
+
+    # -- questions before the record changes ----------------------------------------------
+
+    def resolve_unsaved_edits(
+        self, then: Callable[[], None], on_cancel: Callable[[], None] | None = None
+    ) -> None:
+        """Call `then` once the text has no unsaved edits, asking Save / Discard / Cancel
+        first if it has; on Cancel, `on_cancel` instead."""
+        if not self.text_tab.has_unsaved_edits:
+            then()
+            return
+
+        def chosen(choice: str) -> None:
+            if choice == "cancel":
+                if on_cancel is not None:
+                    on_cancel()
+                self.tabs.setCurrentWidget(self.text_tab)
+                self.text_tab.editor.setFocus()
+                return
+            if choice == "save":
+                self.text_tab.save()
+            else:
+                self.text_tab.discard()
+            then()
+
+        ask_about_unsaved_edits(self, chosen)
+
+    def before_rerun(self, kind: str, run: Callable[[bool], None], template: str = "") -> None:
+        """Before a job runs again on this document: settle unsaved edits, then, if the user
+        corrected the job's last output, ask whether to keep the corrections (the default).
+        `run(keep_corrections)` is not called if the user cancels."""
+
+        def ask() -> None:
+            if self.document is None:
+                return
+            if kind == "extract":
+                current = latest_extract(self.vault, self.document.id, template)
+            else:
+                current = jobs.latest_result(self.vault, self.document.id, kind)
+            if current is None or not has_corrections(self.vault, current):
+                run(True)
+            else:
+                ask_keep_corrections(self, kind, run)
+
+        self.resolve_unsaved_edits(ask)
+
+    # -- history ---------------------------------------------------------------------------
+
+    def current_result(self) -> jobs.Result | None:
+        """The result of the tab shown."""
+        tab = self.tabs.currentWidget()
+        return tab.result if tab in (self.text_tab, self.summary_tab, self.extract_tab) else None
+
+    def _update_history_button(self) -> None:
+        self.history_button.setEnabled(self.current_result() is not None)
+
+    def show_history(self) -> RevisionHistoryDialog | None:
+        def open_dialog() -> None:
+            result = self.current_result()
+            if result is None or self.document is None:
+                return
+            title = f"{self.document.name} · {self.tabs.tabText(self.tabs.currentIndex())}"
+            dialog = RevisionHistoryDialog(self.vault, result, title.replace("&", ""), self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.restored.connect(lambda _: self.reload_results())
+            dialog.open()
+            self.history_dialog = dialog
+
+        self.history_dialog: RevisionHistoryDialog | None = None
+        self.resolve_unsaved_edits(open_dialog)
+        return self.history_dialog
+
+    # -- the jobs running on documents -----------------------------------------------------
+
+    def track_job(self, queue: JobQueue, job: Job, document_id: int) -> None:
+        """Show `job`'s progress above the tabs while its document is shown."""
+        if not self._job_documents:
+            queue.changed.connect(self._job_changed, Qt.ConnectionType.UniqueConnection)
+        self._job_documents[job.id] = document_id
+        self._running[job.id] = job
+        self._show_running_job()
+
+    def _job_changed(self, job: Job) -> None:
+        document_id = self._job_documents.get(job.id)
+        if document_id is None:
+            return
+        if job.state.is_final:
+            del self._running[job.id]
+            del self._job_documents[job.id]
+            shown = self.document is not None and self.document.id == document_id
+            if shown and job.state is JobState.CANCELLED:
+                self.reload_results()  # a cancelled digitize keeps the pages it read
+        self._show_running_job()
+
+    def _show_running_job(self) -> None:
+        shown = self.document.id if self.document else None
+        jobs_here = [j for i, j in self._running.items() if self._job_documents[i] == shown]
+        running = [j for j in jobs_here if j.state is JobState.RUNNING]
+        self.job_bar.show_job((running or jobs_here or [None])[0])

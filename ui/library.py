@@ -180,11 +180,15 @@ class LibraryPanel(QWidget):
     def selected_documents(self) -> list[StoredDocument]:
         return [item.data(0, Qt.ItemDataRole.UserRole) for item in self.tree.selectedItems()]
 
-    def select_document(self, document_id: int) -> None:
+    def select_document(self, document_id: int, notify: bool = True) -> None:
+        """Make the document current; `notify=False` only moves the selection back (the view
+        still shows it, e.g. after the user chose to stay on a document with unsaved edits)."""
         for index in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(index)
             if item.data(0, Qt.ItemDataRole.UserRole).id == document_id:
+                self.tree.blockSignals(not notify)
                 self.tree.setCurrentItem(item)
+                self.tree.blockSignals(False)
                 return
 
     def _current_changed(self, current, previous) -> None:

@@ -143,7 +143,7 @@ class MainWindow(QMainWindow):
             self._action(vault, "&Lock", "actionLock", "Ctrl+L", lambda: self.lock("user")),
         ]  # fmt: skip
         file.addSeparator()
-        self._action(file, "&Quit", "actionQuit", QKeySequence.StandardKey.Quit, self.close)
+        self._action(file, "&Quit", "actionQuit", QKeySequence.StandardKey.Quit, self.quit)
         self._set_unlocked_actions(False)
 
     def _with_workspace(self, call):
@@ -249,7 +249,24 @@ class MainWindow(QMainWindow):
         self.show_start_page()
         self.locked.emit()
 
+    def quit(self) -> None:
+        """Quit as the user asked: unsaved text edits are saved or discarded first, or the
+        user stays."""
+        if self.workspace is None:
+            self.close()
+            return
+        self.workspace.document_view.resolve_unsaved_edits(self.close)
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        workspace = self.workspace
+        if (
+            event.spontaneous()  # the window manager's close button, not a quit or SIGTERM
+            and workspace is not None
+            and workspace.document_view.text_tab.has_unsaved_edits
+        ):
+            event.ignore()
+            self.quit()
+            return
         settings.save_window(self)
         self.hide()
         workspace, vault = self.workspace, self.vault

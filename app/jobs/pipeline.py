@@ -32,6 +32,7 @@ from app.jobs.results import (
     latest_job_revision,
     latest_result,
     made_by_job,
+    revisions,
     store_result,
 )
 from app.jobs.summarize_text import summarize_text
@@ -128,6 +129,7 @@ def _finish(
     previous: Result | None = None,
     action: str = "job.finish",
     details: dict | None = None,
+    made_by: dict | None = None,
 ) -> Result:
     """Store a job's output: a new result, or the next revision of `previous` (the same job's
     earlier result for this document), with its audit event in the same transaction."""
@@ -140,8 +142,8 @@ def _finish(
             revision = 1
         else:
             result_id = previous.result_id
-            made_by = {**made_by_job(kind, provenance), "job": job_id}
-            revision = add_revision(tx, result_id, content, JOB, made_by)
+            what = {**made_by_job(kind, provenance), "job": job_id, **(made_by or {})}
+            revision = add_revision(tx, result_id, content, JOB, what)
         tx.audit(
             action,
             "result",
@@ -227,14 +229,13 @@ def digitize(
         (document_id,),
     )
     previous = latest_result(vault, document_id, "digitize")
-    base = latest_job_revision(vault, previous.result_id) if previous else None
     kept: dict[int, dict] = {}
-    if base is not None and pending_pages(base.content):  # resume: keep the pages read
-        kept = {p["page"]: p for p in base.content["pages"] if not p.get("pending")}
+    if previous is not None and pending_pages(previous.content):  # resume: keep the pages read
+        kept = {p["page"]: p for p in previous.content["pages"] if not p.get("pending")}
     details = {"pages": len(rows), "resumed_pages": len(kept)} if kept else {"pages": len(rows)}
     with _job(vault, "digitize", document_id, details) as job_id:
         pages: list[dict[str, Any]] = []
-        ocr_engine = base.provenance.get("ocr") if kept and base else None
+        ocr_engine = previous.provenance.get("ocr") if kept and previous else None
         try:
             for done, (number, text, image) in enumerate(rows):
                 cancel.raise_if_cancelled()
@@ -257,14 +258,14 @@ def digitize(
             pending = [{"page": n, "text": "", "lines": [], "pending": True}
                        for n, _, _ in rows[len(pages):]]  # fmt: skip
             _store_reading(
-                vault, job_id, document_id, pages + pending, ocr_engine, previous, base,
+                vault, job_id, document_id, pages + pending, ocr_engine, previous,
                 keep_corrections, action="job.cancel",
                 details={"pages_done": len(pages), "pages_pending": len(pending)},
             )  # fmt: skip
             raise _CancelRecorded() from None
         progress(len(rows), len(rows), "Saving")
         return _store_reading(
-            vault, job_id, document_id, pages, ocr_engine, previous, base, keep_corrections
+            vault, job_id, document_id, pages, ocr_engine, previous, keep_corrections
         )
 
 
@@ -275,14 +276,14 @@ def _store_reading(
     pages: list[dict[str, Any]],
     ocr_engine: str | None,
     previous: Result | None,
-    base: Result | None,
     keep_corrections: bool,
     **finish: Any,
 ) -> Result:
+    # A revision's pages are always what was read; its text differs where the user corrected.
     text = _joined_text(pages)
-    corrected = previous is not None and is_corrected(vault, previous)
-    if corrected and keep_corrections and base is not None:
-        text = carry_corrections(base.content["text"], previous.content["text"], text)
+    if previous is not None and keep_corrections and has_corrections(vault, previous):
+        read_before = _joined_text(previous.content["pages"])
+        text = carry_corrections(read_before, previous.content["text"], text)
     content = {"text": text, "pages": pages}
     provenance = {"ocr": ocr_engine, "pages": len(pages)}
     return _finish(
@@ -360,8 +361,8 @@ def extract(
             text, template.schema, engine, progress=progress, cancel=cancel
         )
         filled = {name: asdict(field) for name, field in fields.items()}
-        if previous is not None and keep_corrections and is_corrected(vault, previous):
-            filled.update(corrected_fields(vault, previous))
+        kept = corrected_fields(vault, previous) if previous and keep_corrections else {}
+        filled.update(kept)
         content = {"template": template.name, "fields": filled}
         provenance = {
             **provenance,
@@ -371,8 +372,9 @@ def extract(
             "source_revision": digitized.revision,
         }
         return _finish(
-            vault, job_id, document_id, "extract", content, provenance, previous=previous
-        )
+            vault, job_id, document_id, "extract", content, provenance,
+            previous=previous, made_by={"kept_fields": sorted(kept)} if kept else None,
+        )  # fmt: skip
 
 
 def latest_extract(vault: Vault, document_id: int, template_name: str) -> Result | None:
@@ -388,10 +390,25 @@ def latest_extract(vault: Vault, document_id: int, template_name: str) -> Result
 
 
 def corrected_fields(vault: Vault, result: Result) -> dict[str, dict]:
-    """The fields whose value the user changed since the job last wrote them."""
-    written = latest_job_revision(vault, result.result_id).content.get("fields", {})
+    """The fields whose value the user set: changed since the job last wrote them, or kept
+    from the user's corrections by that job."""
+    job_revision = latest_job_revision(vault, result.result_id)
+    written = job_revision.content.get("fields", {})
+    (made_by,) = [r.made_by for r in revisions(vault, result.result_id)
+                  if r.revision == job_revision.revision]  # fmt: skip
+    kept = set(made_by.get("kept_fields", []))
     return {
         name: field
         for name, field in result.content.get("fields", {}).items()
-        if name not in written or written[name].get("value") != field.get("value")
+        if name in kept or name not in written or written[name].get("value") != field.get("value")
     }
+
+
+def has_corrections(vault: Vault, result: Result) -> bool:
+    """Whether the result holds corrections by the user that running its job again could
+    replace: corrected text, values the user set, or a summary the user edited."""
+    if result.kind == "digitize":
+        return result.content["text"] != _joined_text(result.content["pages"])
+    if result.kind == "extract":
+        return bool(corrected_fields(vault, result))
+    return is_corrected(vault, result)

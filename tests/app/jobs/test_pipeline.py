@@ -182,11 +182,12 @@ def test_digitize_again_keeps_the_users_corrections_in_a_new_revision(vault, tmp
     assert again.content["text"] == corrected_text
     text, _ = jobs.document_text(vault, document_id)
     assert "Boiler pressure low." in text
+    assert jobs.digitize(vault, document_id).content["text"] == corrected_text  # and again
 
     replaced = jobs.digitize(vault, document_id, keep_corrections=False)
-    assert replaced.revision == 4 and "presure" in replaced.content["text"]
+    assert replaced.revision == 5 and "presure" in replaced.content["text"]
     history = jobs.revisions(vault, first.result_id)
-    assert [r.author for r in history] == ["job", "user", "job", "job"]
+    assert [r.author for r in history] == ["job", "user", "job", "job", "job"]
     assert jobs.get_revision(vault, first.result_id, 2).content["text"] == corrected_text
 
 
@@ -305,4 +306,6 @@ def test_extract_again_keeps_the_fields_the_user_corrected(vault, tmp_path, engi
     again = jobs.extract(vault, engine, document_id, "clinical-home-visit")
     assert (again.result_id, again.revision) == (first.result_id, 3)
     assert again.content["fields"]["patient_name"]["value"] == "E. Morris (checked)"
+    third = jobs.extract(vault, engine, document_id, "clinical-home-visit")
+    assert third.content["fields"]["patient_name"]["value"] == "E. Morris (checked)"
     assert again.content["fields"]["visit_date"] == first.content["fields"]["visit_date"]
