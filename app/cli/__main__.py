@@ -6,13 +6,12 @@ imported, so an install without the `desktop` extra is a complete command line.
 
 from __future__ import annotations
 
-import ctypes.util
 import importlib.util
 import multiprocessing
 import os
 import sys
 
-from app import cli
+from app import cli, system_check
 
 DESKTOP_EXTRA = "pip install 'fieldscribe[desktop]'"
 
@@ -38,10 +37,12 @@ def desktop_problem() -> str | None:
             "No display was found (DISPLAY and WAYLAND_DISPLAY are unset), so the desktop app "
             "cannot open; the command line works without one."
         )
-    if os.environ.get("DISPLAY") and not ctypes.util.find_library("xcb-cursor"):
+    missing = system_check.window_libraries_missing() if os.environ.get("DISPLAY") else []
+    if missing:
+        command = system_check.install_command(missing, system_check.system_family())
         return (
-            "Qt needs the system library libxcb-cursor0 to open a window on X11: "
-            "install it (sudo apt-get install libxcb-cursor0) and start Fieldscribe again."
+            f"Qt needs system libraries to open a window on X11: install them ({command}) "
+            "and start Fieldscribe again."
         )
     return None
 
