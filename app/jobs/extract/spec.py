@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from app.engine.schema import schema_errors
 from app.jobs.fieldparse import DATE_ORDERS, normalize_unit
+from app.paths import assets_dir
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+# Alternative names a description offers: "Pulse or heart rate", "(pulse oximetry)".
+_ALTERNATIVE = re.compile(
+    r"\(([^()]{3,40})\)|\bor (?:the )?([A-Za-z][A-Za-z -]{2,40}?)(?=[,.;:(]|$)"
+)
 
 
 @dataclass(frozen=True)
@@ -25,7 +35,8 @@ class FieldSpec:
 
     name: str
     schema: Mapping[str, Any]
-    kind: str  # date time number systolic diastolic bp boolean enum name address dose pattern text
+    kind: str  # date time number systolic diastolic bp boolean enum name address dose pattern
+    # quantity (a number with its unit, as written) text array object
     labels: tuple[str, ...]
     units: frozenset[str]
     synonyms: Mapping[str, list[str]]
@@ -54,14 +65,55 @@ class Candidate:
     adjacent: bool = False  # written right after its label word ("pulse 78", "BP: 142/91")
 
 
-def field_specs(schema: Mapping[str, Any]) -> list[FieldSpec]:
-    """How each property of a template is read; see the module docstring."""
-    order = schema.get("x-date-order", "DMY")
+@cache
+def lexicon(locale: str = "en") -> dict[str, Any]:
+    """The generic label vocabulary of a language (assets/lexicon/fields-LOCALE.json)."""
+    return json.loads((assets_dir() / "lexicon" / f"fields-{locale}.json").read_text("utf-8"))
+
+
+def fold(phrase: str) -> str:
+    """A label phrase compared loosely: lower case, words only, plurals folded ("Diagnoses" is
+    "diagnosis", "Medications" is "medication")."""
+    words = []
+    for word in _WORD.findall(phrase.lower().replace("’", "'")):
+        if len(word) > 4 and word.endswith(("is", "es")):
+            word = word[:-2]
+        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        words.append(word)
+    return " ".join(words)
+
+
+def label_candidates(name: str, prop: Mapping[str, Any]) -> list[str]:
+    """Every phrase a document may use to label this field, from the schema itself: the
+    `x-labels` hints, the title, the property name in words, the alternative names in the
+    description, each of these without its qualifiers ("Patient age" -> "age"), and the lexicon's
+    synonyms of any of them."""
+    words = name.replace("_", " ").replace("-", " ")
+    own = [*prop.get("x-labels", []), prop.get("title", ""), words]
+    description = str(prop.get("description", "")).split(". ")[0]
+    for match in _ALTERNATIVE.finditer(description):
+        phrase = (match.group(1) or match.group(2)).strip()
+        if len(phrase.split()) <= 4 and not any(c.isdigit() for c in phrase):
+            own.append(phrase)
+    qualifiers = set(lexicon()["qualifiers"])
+    for phrase in list(own):
+        kept = [w for w in phrase.split() if w.lower() not in qualifiers]
+        if kept and len(kept) < len(phrase.split()):
+            own.append(" ".join(kept))
+    folded = {fold(phrase) for phrase in own}
+    for group in lexicon()["synonyms"]:
+        if folded & {fold(member) for member in group}:
+            own += group
+    return list(dict.fromkeys(label.strip() for label in own if label.strip()))
+
+
+def field_specs(schema: Mapping[str, Any], date_order: str | None = None) -> list[FieldSpec]:
+    """How each property of a template is read: its kind and its label candidates."""
+    order = schema.get("x-date-order", date_order or "DMY")
     specs = []
     for name, prop in schema.get("properties", {}).items():
-        words = name.replace("_", " ").replace("-", " ")
-        labels = [*prop.get("x-labels", []), prop.get("title", ""), words]
-        labels = list(dict.fromkeys(label.strip() for label in labels if label.strip()))
+        labels = label_candidates(name, prop)
         specs.append(
             FieldSpec(
                 name=name,
@@ -82,6 +134,8 @@ def field_specs(schema: Mapping[str, Any]) -> list[FieldSpec]:
 def _kind(name: str, prop: Mapping[str, Any]) -> str:
     text = f"{name} {prop.get('description', '')}".lower()
     kind = prop.get("type")
+    if kind in ("array", "object"):
+        return kind
     if "enum" in prop:
         return "enum"
     if kind == "boolean":
@@ -93,10 +147,12 @@ def _kind(name: str, prop: Mapping[str, Any]) -> str:
         return "number"
     if prop.get("format") in ("date", "time"):
         return prop["format"]
-    if prop.get("x-kind") in ("name", "address", "dose", "bp", "text"):
+    if prop.get("x-kind") in ("name", "address", "dose", "bp", "text", "quantity"):
         return prop["x-kind"]
     if "pattern" in prop:
         return "pattern"
+    if re.search(r"\bunits?\b", text):  # "weight with its unit, as written": the measure itself
+        return "quantity"
     return "text"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.jobs.extract.spec import FieldSpec, as_type
+from app.jobs.extract.spec import FieldSpec, as_type, lexicon
 from app.jobs.fieldparse import (
     Span,
     find_bp,
@@ -19,11 +19,9 @@ from app.jobs.fieldparse import (
 TITLES = frozenset({"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "sr", "nurse"})
 _TITLED_NAME = r"(?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Sr|Nurse)\.?[ \t]+)"
 TITLED = re.compile(_TITLED_NAME)
-_NAME = re.compile(
-    rf"{_TITLED_NAME}?(?:[A-Z]\.[ \t]*)?[A-Z][a-z'’-]+(?:[ \t]+[A-Z][a-z'’-]+){{0,2}}"
-    rf"|{_TITLED_NAME}[A-Z]\.?"
-)
-# Values right after these labels belong to no template field ("DOB: 14/07/1948").
+# A word of a name in any script: "José", "Ñúñez", "McDonald", "O'Neil", "Smith-Jones", "SMITH".
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")
+_NAME_GAP = re.compile(r" {1,2}|, ")  # three spaces or a tab: the next column
 _NOT_NAMES = frozenset((
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
     "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
@@ -67,10 +65,12 @@ def typed_values(spec: FieldSpec, text: str, start: int, end: int) -> list[Span]
     elif spec.kind == "number":
         spans = [s for s in find_numbers(piece) if _unit_fits(spec, s.unit)]
     elif spec.kind == "enum":
-        spans = find_enum(piece, list(spec.schema["enum"]), spec.synonyms)
+        spans = [s for s in find_enum(piece, list(spec.schema["enum"]), spec.synonyms)
+                 if not negated(piece, s.start)]  # fmt: skip
     elif spec.kind == "name":
-        spans = [Span(m.start(), m.end(), m.group()) for m in _NAME.finditer(piece)]
-        spans = [span for span in spans if looks_like_name(span.value)]
+        spans = [span for span in find_names(piece) if looks_like_name(span.value)]
+    elif spec.kind == "quantity":  # kept as written: "180 pounds", "167" (no unit is assumed)
+        spans = [Span(s.start, s.end, piece[s.start : s.end]) for s in find_numbers(piece)]
     elif spec.kind in ("address", "dose", "pattern"):
         pattern = {"address": _ADDRESS, "dose": _DOSE}.get(spec.kind) or re.compile(
             spec.schema["pattern"].lstrip("^").rstrip("$")
@@ -91,3 +91,43 @@ def looks_like_name(value: str) -> bool:
 
 def _unit_fits(spec: FieldSpec, unit: str | None) -> bool:
     return unit is None or normalize_unit(unit) in spec.units
+
+
+def find_names(text: str) -> list[Span]:
+    """Runs of one to four capitalized words, a title and initials included, written as the
+    document writes them ("Dr Elena Reyes", "José Ñúñez", "SMITH, John"). A comma joins words
+    only after a surname in capitals ("SMITH, John")."""
+    words = list(_NAME_WORD.finditer(text))
+    spans: list[Span] = []
+    index = 0
+    while index < len(words):
+        first = words[index]
+        if not first.group()[0].isupper():
+            index += 1
+            continue
+        end, count = index, 1
+        while end + 1 < len(words) and count < 4:
+            gap = text[words[end].end() : words[end + 1].start()]
+            following = words[end + 1].group()
+            if not _NAME_GAP.fullmatch(gap) or not following[0].isupper():
+                break
+            surname_first = count == 1 and first.group().isupper() and len(first.group()) > 1
+            if "," in gap and not surname_first:
+                break
+            end, count = end + 1, count + 1
+        start, stop = first.start(), words[end].end()
+        last = words[end].group()
+        value = text[start:stop].removesuffix(".") if len(last) > 3 else text[start:stop]
+        if count > 1 or first.group().lower().rstrip(".") not in TITLES:
+            spans.append(Span(start, start + len(value), value))
+        index = end + 1
+    return spans
+
+
+def negated(text: str, position: int) -> bool:
+    """A negation word in the same clause, at most three words before `position` ("no
+    oedema", "denies any chest pain")."""
+    clause = re.split(r"[.;:,\n]|\bbut\b", text[max(0, position - 40) : position])[-1]
+    words = clause.lower().split()[-3:]
+    negations = lexicon()["negations"]
+    return any(word in negations for word in words) or clause.lower().rstrip().endswith("n't")
