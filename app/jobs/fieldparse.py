@@ -59,7 +59,8 @@ _TIME_AMPM = re.compile(r"(?<![\d/.:])(?P<h>1[0-2]|0?[1-9]) ?(?P<ampm>[ap]\.?m\.
 # "3/10" is a score out of ten, so a slash may follow a number only as "/10".
 _NUMBER = re.compile(rf"(?<![\w.,/]){_D}*\d{_D}*(?:\.\d+)?(?!\d|/(?!10\b)|\.\d)")
 _UNIT = re.compile(
-    r" ?(?P<unit>%|°C|°F|°|C|degrees|mmHg|mmol/L|mg/dL|mcg|µg|mg|ml|mL|kg|g|cm|mm|m²|m2|m|"
+    r" ?(?P<unit>%|°C|°F|°|C|degrees|mmHg|mmol/L|mg/dL|mcg|µg|mg|ml|mL|kg|kilos?|kilograms?|"
+    r"pounds?|lbs?\.?|lb|stones?|oz|ounces?|grams?|g|cm|mm|m²|m2|m|"
     r"bpm|beats per minute|breaths per minute|/10|/min|units?|IU|weeks?|days?|months?|years?|"
     r"hours?|hrs?|mins?|minutes?|percent|people|persons?|residents?|occupants?|staff|workers?|"
     r"individuals?|storeys?|floors?)(?![A-Za-z])",

@@ -17,6 +17,8 @@ from app.cancel import CancelToken
 from app.engine import Engine
 from app.jobs.extract.choose import ask_model
 from app.jobs.extract.ground import empty_result, field_result
+from app.jobs.extract.labels import assign, block_candidate, box_blocks
+from app.jobs.extract.layout import Block, text_blocks
 from app.jobs.extract.prose import blocked_spans, collect, unlabelled_candidates
 from app.jobs.extract.spec import Candidate, FieldResult, FieldSpec, field_specs, is_valid
 from app.jobs.fieldparse import overlap_test
@@ -46,6 +48,13 @@ def _decide(spec: FieldSpec, candidates: list[Candidate]) -> Candidate | None:
     return None
 
 
+def _merge(first: list[Block], second: list[Block]) -> list[Block]:
+    """Blocks of both readings, one per label position (the first reading's when both)."""
+    seen = {block.label_start for block in first}
+    merged = first + [block for block in second if block.label_start not in seen]
+    return sorted(merged, key=lambda block: block.label_start)
+
+
 def _distinct(candidates: list[Candidate]) -> list[Candidate]:
     seen: dict[str, Candidate] = {}
     for candidate in sorted(candidates, key=lambda c: (c.rank, c.start)):
@@ -66,12 +75,19 @@ def extract_fields(
     *,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
+    pages: list[dict[str, Any]] | None = None,
+    date_order: str | None = None,
 ) -> tuple[dict[str, FieldResult], dict]:
-    """Fill every property of `schema` from `text`: (results by field name, provenance)."""
+    """Fill every property of `schema` from `text`: (results by field name, provenance).
+
+    `pages` (a digitize result's pages, lines with boxes) lets OCR forms be read by geometry;
+    `date_order` ("DMY" or "MDY") reads ambiguous dates unless the template sets its own."""
     progress = progress or (lambda done, total, message: None)
-    specs = field_specs(schema)
+    specs = field_specs(schema, date_order)
     progress(0, 3, "Reading labels")
     found = collect(text, specs)
+    blocks = _merge(text_blocks(text), box_blocks(text, pages, specs))
+    by_block = assign(blocks, specs)
     if cancel is not None:
         cancel.raise_if_cancelled()
 
@@ -79,7 +95,10 @@ def extract_fields(
     open_fields: dict[int, list[Candidate]] = {}
     claimed: dict[str, list[tuple[int, int]]] = {}  # value spans taken, by kind of field
     for index, spec in enumerate(specs):
-        chosen = _decide(spec, found[index])
+        chosen = None
+        if index in by_block:
+            chosen = block_candidate(spec, index, text, by_block[index])
+        chosen = chosen or _decide(spec, found[index])
         if chosen is None:
             open_fields[index] = [c for c in found[index] if is_valid(spec, c.value)]
         elif chosen is not _CONFLICT:
@@ -100,7 +119,7 @@ def extract_fields(
 
     provenance: dict[str, Any] = {
         "method": "labels",
-        "date_order": schema.get("x-date-order", "DMY"),
+        "date_order": specs[0].date_order if specs else schema.get("x-date-order", "DMY"),
         "model_fields": [],
     }
     asked = {i: c for i, c in open_fields.items() if c and specs[i].name not in results}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable
+from functools import cache
 
 from app.jobs.extract.spec import (
     Candidate,
@@ -61,7 +62,8 @@ _STRONG_GAP_BEFORE = 16  # "a 4 mm wide crack", "in poor condition"
 # -- finding labels -------------------------------------------------------------------------------
 
 
-def _label_pattern(label: str) -> re.Pattern[str]:
+@cache
+def label_pattern(label: str) -> re.Pattern[str]:
     """A label as written, or as OCR garbles it (a stray space, O for 0, l for 1, rn for m).
 
     Short labels ("BP", "HR", "S") are matched as written, case and all; one-letter labels only
@@ -94,7 +96,7 @@ def _find_mentions(text: str, specs: list[FieldSpec]) -> list[Mention]:
     raw: list[tuple[int, int, int]] = []
     for index, spec in enumerate(specs):
         for label in spec.labels:
-            for match in _label_pattern(label).finditer(text):
+            for match in label_pattern(label).finditer(text):
                 if match.end() > match.start():
                     raw.append((match.start(), match.end(), index))
     raw.sort()
@@ -319,8 +321,14 @@ def unlabelled_candidates(
     """Values of the field's type that no label names, for the model to choose from: typed
     values not taken by another field (nor by a label outside the template, such as "DOB"), or,
     for free text, the document's sentences. Never grounded: nothing in the text names the field."""
-    if spec.kind in ("boolean", "enum", "pattern", "systolic", "diastolic"):
-        return []  # a yes/no, a category or a code needs its label to mean anything
+    if spec.kind in ("boolean", "pattern", "systolic", "diastolic"):
+        return []  # a yes/no or a code needs its label to mean anything
+    if spec.kind == "enum":  # "a 48-year-old man": an option's own words, not negated
+        return [
+            Candidate(v.value, v.start, v.end, False, None, rank=5 + v.start / 1e6)
+            for v in typed_values(spec, text, 0, len(text))
+            if not blocked(v.start, v.start + 1)
+        ]
     if spec.kind == "text":
         sentences = [(s, e) for s, e in split_sentences(text) if not blocked(s, s + 1)]
         return [text_candidate(spec, text, s, e, None, strong=False) for s, e in sentences]

@@ -42,6 +42,9 @@ class FieldSpec:
     synonyms: Mapping[str, list[str]]
     date_order: str
     required: bool
+    # (written value, phrases) from the description: 'write "none known" when the note says NKDA
+    # or no known allergies'.
+    rewrites: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,30 @@ def label_candidates(name: str, prop: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(label.strip() for label in own if label.strip()))
 
 
+_REWRITE = re.compile(
+    r"""\bwrite [\"“']([^\"”']+)[\"”'] (?:when|if) [^.;]*?\bsays? ([^.;]+)""", re.IGNORECASE
+)
+
+
+def _rewrites(description: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Values the description asks for in so many words, and the phrases that call for them."""
+    found = []
+    for match in _REWRITE.finditer(description):
+        phrases = re.split(r",? or |, ", match.group(2).strip(" .\"'"))
+        found.append((match.group(1), tuple(p.strip(" \"'") for p in phrases if p.strip())))
+    return found
+
+
+def _option_words(prop: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Words meaning each enum option: the template's `x-synonyms`, then the lexicon's."""
+    words = {
+        option: list(prop.get("x-synonyms", {}).get(option, [])) for option in prop.get("enum", [])
+    }
+    for option in words:
+        words[option] += lexicon()["options"].get(str(option).lower(), [])
+    return words
+
+
 def field_specs(schema: Mapping[str, Any], date_order: str | None = None) -> list[FieldSpec]:
     """How each property of a template is read: its kind and its label candidates."""
     order = schema.get("x-date-order", date_order or "DMY")
@@ -121,9 +148,10 @@ def field_specs(schema: Mapping[str, Any], date_order: str | None = None) -> lis
                 kind=_kind(name, prop),
                 labels=tuple(labels),
                 units=frozenset(normalize_unit(unit) for unit in prop.get("x-units", [])),
-                synonyms=prop.get("x-synonyms", {}),
+                synonyms=_option_words(prop),
                 date_order=prop.get("x-date-order", order),
                 required=name in schema.get("required", []),
+                rewrites=tuple(_rewrites(str(prop.get("description", "")))),
             )
         )
         if specs[-1].date_order not in DATE_ORDERS:

@@ -90,7 +90,8 @@ def looks_like_name(value: str) -> bool:
 
 
 def _unit_fits(spec: FieldSpec, unit: str | None) -> bool:
-    return unit is None or normalize_unit(unit) in spec.units
+    """A template that lists units (`x-units`) takes only those; otherwise any unit fits."""
+    return unit is None or not spec.units or normalize_unit(unit) in spec.units
 
 
 def find_names(text: str) -> list[Span]:
@@ -131,3 +132,20 @@ def negated(text: str, position: int) -> bool:
     words = clause.lower().split()[-3:]
     negations = lexicon()["negations"]
     return any(word in negations for word in words) or clause.lower().rstrip().endswith("n't")
+
+
+def as_written_for(spec: FieldSpec, value: object) -> object:
+    """The value the description asks for when the document's words call for it ("none known"
+    for "No known drug allergies" when the description says to write it for NKDA)."""
+    if not isinstance(value, str):
+        return value
+    words = value.lower().replace(".", " ").split()
+    for written, phrases in spec.rewrites:
+        for phrase in phrases:
+            wanted = phrase.lower().split()
+            if set(wanted) <= set(words):
+                return written
+            negative = wanted and wanted[0] in lexicon()["negations"]
+            if negative and len(words) <= 6 and set(words) & set(lexicon()["negations"]):
+                return written
+    return value

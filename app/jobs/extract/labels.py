@@ -1,0 +1,213 @@
+"""The document's labels matched to the template's fields by similarity, and each field's value
+read from its label's block.
+
+A document label matches a field when it is one of the field's label candidates (see
+`spec.label_candidates`) up to case, plurals and OCR noise, or contains one as a run of words
+("PROCEDURE PERFORMED" for "procedure"); the closest match wins. Fields whose labels are the
+same (two columns both called "Score") take that label's blocks in document order.
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+from typing import Any
+
+from app.jobs.extract.layout import Block, Line, ocr_lines, right_or_below
+from app.jobs.extract.prose import label_pattern
+from app.jobs.extract.spec import Candidate, FieldSpec, Mention, cut_to_length, fold
+from app.jobs.extract.values import typed_values
+
+THRESHOLD = 0.8
+_REST = re.compile(r"[ \t]*[:#=.\-–—]*[ \t]*")  # what separates a label from its value
+_ITEM_MARK = re.compile(r"[ \t]*(?:\(?\d{1,2}[.)]|[-*•])[ \t]+")
+_SENTENCE_END = re.compile(r"\.(?=[ \t]+[A-Z])")
+_ITEM_SPLIT = re.compile(r";|,(?![^()]*\))")
+# A piece after a comma that continues the item before it: "Norvasc 10 mg, 1 tablet daily".
+_CONTINUES = re.compile(r"\s*[\d(]")
+_AND = re.compile(r"(?:and|or)[ \t]+", re.IGNORECASE)
+
+
+def similarity(document_label: str, labels: tuple[str, ...]) -> float:
+    """How well a label written in the document names a field with these label candidates."""
+    written = fold(re.sub(r"\([^)]*\)", " ", document_label)) or fold(document_label)
+    if not written:
+        return 0.0
+    words = written.split()
+    best = 0.0
+    for label in labels:
+        wanted = fold(label)
+        if not wanted:
+            continue
+        if wanted == written:
+            return 1.0
+        parts = wanted.split()
+        for at in range(len(words) - len(parts) + 1):
+            if words[at : at + len(parts)] == parts:
+                best = max(best, 0.75 + 0.2 * len(parts) / len(words))
+        if min(len(wanted), len(written)) >= 4:  # OCR noise: "Readlng", "Dlagnosis"
+            ratio = SequenceMatcher(None, wanted, written).ratio()
+            if ratio >= 0.85:
+                best = max(best, ratio * 0.98)
+    return best
+
+
+def assign(blocks: list[Block], specs: list[FieldSpec]) -> dict[int, list[tuple[float, Block]]]:
+    """Each block to the field it names best (if any): {field index: [(score, block)]} in
+    document order."""
+    taken: dict[int, list[tuple[float, Block]]] = {}
+    twins: dict[tuple[str, ...], list[int]] = {}
+    for index, spec in enumerate(specs):
+        twins.setdefault(spec.labels, []).append(index)
+    used: dict[tuple[str, ...], int] = {}
+    for block in blocks:
+        scores = [similarity(block.label, spec.labels) for spec in specs]
+        best = max(scores, default=0.0)
+        if best < THRESHOLD:
+            continue
+        index = scores.index(best)
+        group = twins[specs[index].labels]
+        if len(group) > 1:  # the k-th "Score" label is the k-th score field
+            turn = used.get(specs[index].labels, 0)
+            used[specs[index].labels] = turn + 1
+            if turn >= len(group):
+                continue
+            index = group[turn]
+        taken.setdefault(index, []).append((best, block))
+    return taken
+
+
+def block_candidate(
+    spec: FieldSpec, index: int, text: str, found: list[tuple[float, Block]]
+) -> Candidate | None:
+    """The field's value from the best-matching of its blocks (the first such in the document
+    when several match equally well)."""
+    top = max(score for score, _ in found)
+    for score, block in found:
+        if score < top:
+            continue
+        candidate = _read(spec, index, text, block)
+        if candidate is not None:
+            return candidate
+    return None
+
+
+def _read(spec: FieldSpec, index: int, text: str, block: Block) -> Candidate | None:
+    mention = Mention(index, block.label_start, block.label_end, labelled=True)
+    start, end = block.value_start, block.value_end
+    if start >= end:
+        return None
+    if spec.kind == "array":
+        items = _items(text, start, end, block.below)
+        if not items:
+            return None
+        value: Any = [_item_value(spec.schema.get("items", {}), text[s:e]) for s, e in items]
+        return Candidate(value, items[0][0], items[-1][1], True, mention, rank=-1)
+    if spec.kind in ("text", "object"):
+        start, end = _first_item(text, start, end) if block.below else (start, end)
+        if start >= end or _is_heading(text[start:end]):
+            return None
+        end = cut_to_length(text, start, end, spec.schema.get("maxLength"))
+        value = text[start:end].rstrip(" .;,")
+        end = start + len(value)
+        if spec.kind == "object":
+            value = _item_value(spec.schema, value)
+        return Candidate(value, start, end, True, mention, rank=-1)
+    if spec.kind in ("boolean", "enum"):
+        return None  # ticks and yes/no are read by the label pass (prose.label_value)
+    values = typed_values(spec, text, start, end)
+    if not values:
+        return None
+    return Candidate(values[0].value, values[0].start, values[0].end, True, mention, rank=-1)
+
+
+def _first_item(text: str, start: int, end: int) -> tuple[int, int]:
+    """The first line of a section, without its list number: "1. Left spermatocele."."""
+    line_end = text.find("\n", start, end)
+    line_end = end if line_end < 0 else line_end
+    mark = _ITEM_MARK.match(text, start, line_end)
+    start = mark.end() if mark else start
+    sentence = _SENTENCE_END.search(text, start, line_end)  # an item is its first sentence
+    return start, sentence.start() if sentence else line_end
+
+
+def _items(text: str, start: int, end: int, below: bool) -> list[tuple[int, int]]:
+    """The items of a list: one per line under a heading, else separated by commas or
+    semicolons (a piece that only continues the item before it stays with it)."""
+    spans: list[tuple[int, int]] = []
+    lines = [(m.start() + start, m.end() + start) for m in re.finditer(r"[^\n]+", text[start:end])]
+    if not below or len(lines) == 1:
+        lines = lines[:1]
+    for line_start, line_end in lines:
+        if _is_heading(text[line_start:line_end]):
+            break  # a heading inside the section starts another list ("PRN MEDICATIONS:")
+        mark = _ITEM_MARK.match(text, line_start, line_end)
+        piece_start = mark.end() if mark else line_start
+        cuts = [m.start() + piece_start for m in _ITEM_SPLIT.finditer(text[piece_start:line_end])]
+        if len(lines) > 1:
+            cuts = []  # one item per line: "Tylenol 500 mg, two tablets" is one item
+        bounds = [piece_start, *[c + 1 for c in cuts], line_end + 1]
+        for left, right in zip(bounds, bounds[1:], strict=False):
+            item_start, item_end = left, right - 1
+            while item_start < item_end and text[item_start] in " \t":
+                item_start += 1
+            conjunction = _AND.match(text, item_start, item_end)
+            item_start = conjunction.end() if conjunction else item_start
+            while item_end > item_start and text[item_end - 1] in " \t.,;":
+                item_end -= 1
+            if item_start >= item_end:
+                continue
+            if spans and _CONTINUES.match(text[item_start:item_end]) and cuts:
+                spans[-1] = (spans[-1][0], item_end)
+            else:
+                spans.append((item_start, item_end))
+    return [(s, e) for s, e in spans if text[s:e].strip().lower() not in ("none", "nil", "n/a")]
+
+
+def _item_value(schema: dict[str, Any], item: str) -> Any:
+    """An array item as the schema types it: a string as written, or an object whose first
+    string property holds the item (its other properties are read from it when labelled)."""
+    if schema.get("type") != "object":
+        return item
+    properties = schema.get("properties", {})
+    first = next((n for n, p in properties.items() if p.get("type") == "string"), None)
+    return {first: item} if first else {}
+
+
+def _is_heading(value: str) -> bool:
+    """A heading ("ASSESSMENT AND PLAN:") is never a value."""
+    stripped = value.strip()
+    return stripped.endswith(":") and len(stripped.split()) <= 6
+
+
+def box_blocks(
+    text: str, pages: list[dict[str, Any]] | None, specs: list[FieldSpec]
+) -> list[Block]:
+    """Labels on OCR pages, read by the boxes: a line that starts with a field's label has its
+    value in the rest of the line, or (the label alone) in the line right of it or below it."""
+    blocks = []
+    patterns = [(label, label_pattern(label)) for spec in specs for label in spec.labels]
+
+    def is_label(line: Line) -> bool:
+        written = line.text.strip()
+        return written.endswith(":") or any(
+            similarity(written, spec.labels) >= 0.9 for spec in specs
+        )
+
+    for lines in ocr_lines(text, pages):
+        for index, line in enumerate(lines):
+            lead = len(line.text) - len(line.text.lstrip(" -*•"))
+            matches = [p.match(line.text, lead) for _, p in patterns]
+            matches = [m for m in matches if m is not None and m.end() > m.start()]
+            if not matches:
+                continue
+            match = max(matches, key=lambda m: m.end())
+            rest = _REST.match(line.text, match.end())
+            label_start, label_end = line.start + match.start(), line.start + match.end()
+            if rest.end() < len(line.text.rstrip()):
+                value_start, value_end = line.start + rest.end(), line.end
+                blocks.append(Block(match.group(), label_start, label_end, value_start, value_end))
+                continue
+            for value in right_or_below(lines, index, is_label):
+                blocks.append(Block(match.group(), label_start, label_end, value.start, value.end))
+    return blocks

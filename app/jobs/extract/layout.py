@@ -1,0 +1,168 @@
+"""The labels a document writes, and where each one's value is: found generically, from the
+layout alone, before any field is considered.
+
+In text: `Label: value`, `Label - value`, `- label: value`, `Label # value`, `Label (unit) value`,
+several labels on one line ("Name: … Date: …"), and a heading alone on its line ("ALLERGIES:")
+whose value is the lines below it, up to the next heading. On OCR pages the boxes are used as
+well: a label box's value is the text right of it on its line, else the nearest box below it,
+stopping at the next label.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+_BULLET = r"(?:[-*•][ \t]*)?"
+# A label: up to six words starting with a letter, no sentence inside it.
+_LABEL = r"[^\W\d_][^\n:;.!?]{0,58}?"
+_UNIT = r"(?:\((?P<unit>[^()\n]{1,20})\)[ \t]*)?"
+_SEPARATOR = r"(?::|#|=|[ \t]+[-–—][ \t]+|\t)"
+_HEADING = re.compile(rf"(?m)^[ \t]*{_BULLET}(?P<label>{_LABEL})[ \t]*:[ \t]*$")
+_CAPS_HEADING = re.compile(r"(?m)^[ \t]*(?P<label>[A-Z][A-Z0-9 &/,()'-]{2,48}[A-Z)])[ \t]*$")
+_INLINE = re.compile(
+    rf"(?m)^[ \t]*{_BULLET}(?P<label>{_LABEL})[ \t]*{_UNIT}{_SEPARATOR}[ \t]*(?P<value>\S[^\n]*)$"
+)
+_UNIT_ONLY = re.compile(
+    r"(?m)^[ \t]*(?P<label>[^\W\d_][^\n:;.!?()]{0,40}?)[ \t]*\((?P<unit>[^()\n]{1,20})\)[ \t]+"
+    r"(?P<value>\S[^\n]*)$"
+)
+# Another label further along the same line: "Name: Ann Lee   Date: 3/9/92".
+_LATER_LABEL = re.compile(
+    r"(?:^|(?<=\s))(?P<label>[A-Z][\w/.&'-]*(?: [\w/.&'-]+){0,3})[ \t]*:(?=\s)"
+)
+_MAX_LABEL_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Block:
+    """A label written in the document and the span of its value (empty when none was found)."""
+
+    label: str
+    label_start: int
+    label_end: int
+    value_start: int
+    value_end: int
+    below: bool = False  # the value is under the label (a heading), not beside it
+
+
+def _short(label: str) -> bool:
+    return 0 < len(label.split()) <= _MAX_LABEL_WORDS and not label.rstrip().endswith(",")
+
+
+def text_blocks(text: str) -> list[Block]:
+    """Every labelled value of a text, in document order."""
+    blocks: list[Block] = []
+    headings = sorted(
+        [(m.start("label"), m.end("label"), m.end()) for m in _HEADING.finditer(text)]
+        + [(m.start("label"), m.end("label"), m.end()) for m in _CAPS_HEADING.finditer(text)]
+    )
+    inline = list(_INLINE.finditer(text)) + list(_UNIT_ONLY.finditer(text))
+    # A section ends where the next heading, or the next capitalised `LABEL: text`, starts.
+    stops = sorted(
+        [start for start, _, _ in headings]
+        + [m.start("label") for m in inline if m["label"].isupper() and len(m["label"]) > 1]
+    )
+    for start, end, line_end in headings:
+        label = text[start:end]
+        if not _short(label):
+            continue
+        following = [s for s in stops if s > line_end]
+        stop = following[0] if following else len(text)
+        value_start, value_end = _trim(text, line_end, stop)
+        blocks.append(Block(label, start, end, value_start, value_end, below=True))
+    for match in inline:
+        label = match["label"]
+        if not _short(label):
+            continue
+        blocks += _line_blocks(text, match.start("label"), match.end("label"), match.start("value"),
+                               match.end("value"))  # fmt: skip
+    blocks.sort(key=lambda b: (b.label_start, -b.label_end))
+    unique: dict[int, Block] = {}
+    for block in blocks:
+        unique.setdefault(block.label_start, block)
+    return list(unique.values())
+
+
+def _line_blocks(text: str, start: int, end: int, value_start: int, value_end: int) -> list[Block]:
+    """`Label: value`, split where a later label on the same line starts."""
+    later = [
+        m for m in _LATER_LABEL.finditer(text, value_start, value_end)
+        if m.start() > value_start and _short(m["label"])
+    ]  # fmt: skip
+    if not later:
+        return [Block(text[start:end], start, end, *_trim(text, value_start, value_end))]
+    first = later[0]
+    blocks = [Block(text[start:end], start, end, *_trim(text, value_start, first.start()))]
+    after = re.compile(r"[ \t]*:[ \t]*").match(text, first.end("label"))
+    next_value = after.end() if after else first.end()
+    blocks += _line_blocks(text, first.start("label"), first.end("label"), next_value, value_end)
+    return blocks
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in " \t\r\n":
+        start += 1
+    while end > start and text[end - 1] in " \t\r\n":
+        end -= 1
+    return start, end
+
+
+# -- OCR pages ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    """An OCR line: its text, its offset in the document text, its box (x0, y0, x1, y1)."""
+
+    text: str
+    start: int
+    box: tuple[float, float, float, float]
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+
+def ocr_lines(text: str, pages: Sequence[Mapping[str, Any]] | None) -> list[list[Line]]:
+    """The OCR lines of each page with boxes, located in `text` (lines the text no longer holds
+    verbatim, after a user's correction, are left out)."""
+    result: list[list[Line]] = []
+    position = 0
+    for page in pages or []:
+        lines = []
+        for line in page.get("lines") or []:
+            box = line.get("box")
+            found = text.find(line["text"], position) if line.get("text") else -1
+            if found < 0 or not box or len(box) != 4:
+                continue
+            lines.append(Line(line["text"], found, tuple(float(v) for v in box)))
+            position = found + len(line["text"])
+        result.append(lines)
+    return result
+
+
+def right_or_below(lines: list[Line], index: int, is_label) -> list[Line]:
+    """The value boxes of the label line `lines[index]`: the nearest line to its right on the
+    same row, else the nearest line below it that overlaps it horizontally, stopping at a line
+    that is itself a label (`is_label(line)`)."""
+    x0, y0, x1, y1 = lines[index].box
+    height = max(1.0, y1 - y0)
+    right, below = [], []
+    for other_index, other in enumerate(lines):
+        if other_index == index or not other.text.strip():
+            continue
+        a0, b0, a1, b1 = other.box
+        overlap_y = min(y1, b1) - max(y0, b0)
+        if overlap_y >= 0.5 * min(height, b1 - b0) and a0 >= x1 - 0.5 * height:
+            if a0 - x1 <= 12 * height:
+                right.append((a0 - x1, other))
+        elif b0 >= y1 - 0.3 * height and min(x1, a1) - max(x0, a0) > 0 and b0 - y1 <= 2.5 * height:
+            below.append((b0 - y1, other))
+    for _, line in (
+        sorted(right, key=lambda item: item[0])[:1] or sorted(below, key=lambda item: item[0])[:1]
+    ):
+        return [] if is_label(line) else [line]
+    return []
