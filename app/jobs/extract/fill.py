@@ -25,6 +25,7 @@ from app.jobs.fieldparse import overlap_test
 
 Progress = Callable[[int, int, str], None]
 MAX_OPTIONS = 8
+_MEASURES = frozenset({"number", "systolic", "diastolic", "bp", "quantity"})
 
 # -- deciding -------------------------------------------------------------------------------------
 
@@ -45,6 +46,8 @@ def _decide(spec: FieldSpec, candidates: list[Candidate]) -> Candidate | None:
         return strong[0]
     if len(adjacent) == 1:  # "BP 142/91 (150/95 last week)": the value written right after
         return adjacent[0]
+    if strong and spec.kind in _MEASURES:  # a measure taken again later: the first reading
+        return min(strong, key=lambda c: c.start)
     return None
 
 
@@ -112,8 +115,11 @@ def extract_fields(
         candidates = candidates or unlabelled_candidates(spec, text, taken, blocked)
         candidates = [c for c in candidates if not any(s <= c.start < e for s, e in taken)]
         open_fields[index] = _distinct(candidates)[:MAX_OPTIONS]
-        if len(open_fields[index]) == 1:  # nothing to choose between
-            chosen = open_fields[index][0]
+        single = open_fields[index][0] if len(open_fields[index]) == 1 else None
+        # Nothing to choose between; but a sentence that merely mentions a free-text field
+        # ("tolerated the procedure well") is not its value: only the model may pick it.
+        if single is not None and (single.strong or spec.kind not in ("text", "object")):
+            chosen = single
             results[spec.name] = field_result(spec, text, chosen, "label")
             claimed.setdefault(spec.kind, []).append((chosen.start, chosen.end))
 

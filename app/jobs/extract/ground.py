@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.jobs.extract.spec import Candidate, FieldResult, FieldSpec, is_valid, line_bounds
-from app.jobs.extract.values import as_written_for, typed_values
+from app.jobs.extract.values import as_written_for, says_none, typed_values
 from app.jobs.fieldparse import repair_digits_near_digits
 from app.jobs.grounding import collapse_spaces, occurs_in
 
@@ -49,6 +49,8 @@ def field_result(spec: FieldSpec, text: str, candidate: Candidate, source: str) 
     evidence = _evidence(text, candidate)
     grounded = occurs_in(evidence, text) and _supports(spec, candidate.value, evidence)
     value = as_written_for(spec, candidate.value)
+    if value == candidate.value and says_none(value):
+        return empty_result(spec)  # "Procedures: None": the document says there is nothing
     return FieldResult(value, evidence, grounded, is_valid(spec, value), source)
 
 

@@ -65,15 +65,19 @@ def assign(blocks: list[Block], specs: list[FieldSpec]) -> dict[int, list[tuple[
         best = max(scores, default=0.0)
         if best < THRESHOLD:
             continue
-        index = scores.index(best)
-        group = twins[specs[index].labels]
-        if len(group) > 1:  # the k-th "Score" label is the k-th score field
-            turn = used.get(specs[index].labels, 0)
-            used[specs[index].labels] = turn + 1
-            if turn >= len(group):
-                continue
-            index = group[turn]
-        taken.setdefault(index, []).append((best, block))
+        # Every field it names equally well ("BP" for both parts of a blood pressure), but
+        # one of several fields with the same labels: the k-th "Score" is the k-th score field.
+        for index in [i for i, score in enumerate(scores) if score == best]:
+            group = twins[specs[index].labels]
+            if len(group) > 1:
+                if index != group[0]:
+                    continue
+                turn = used.get(specs[index].labels, 0)
+                used[specs[index].labels] = turn + 1
+                if turn >= len(group):
+                    continue
+                index = group[turn]
+            taken.setdefault(index, []).append((best, block))
     return taken
 
 

@@ -90,7 +90,7 @@ def _line_blocks(text: str, start: int, end: int, value_start: int, value_end: i
     """`Label: value`, split where a later label on the same line starts."""
     later = [
         m for m in _LATER_LABEL.finditer(text, value_start, value_end)
-        if m.start() > value_start and _short(m["label"])
+        if m.start() >= value_start and _short(m["label"])
     ]  # fmt: skip
     if not later:
         return [Block(text[start:end], start, end, *_trim(text, value_start, value_end))]

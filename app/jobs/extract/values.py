@@ -149,3 +149,12 @@ def as_written_for(spec: FieldSpec, value: object) -> object:
             if negative and len(words) <= 6 and set(words) & set(lexicon()["negations"]):
                 return written
     return value
+
+
+_NOTHING = re.compile(r"(?:none|nil|n/?a|not applicable)(?: today| noted| known| reported)?\.?",
+                      re.IGNORECASE)  # fmt: skip
+
+
+def says_none(value: object) -> bool:
+    """A free-text answer that says there is nothing ("None", "N/A", "None today")."""
+    return isinstance(value, str) and _NOTHING.fullmatch(value.strip()) is not None
