@@ -99,8 +99,10 @@ def block_candidate(
 def _read(spec: FieldSpec, index: int, text: str, block: Block) -> Candidate | None:
     mention = Mention(index, block.label_start, block.label_end, labelled=True)
     start, end = block.value_start, block.value_end
-    if start >= end:
+    if start >= end or not any(c.isalnum() for c in text[start:end]):
         return None
+    if similarity(text[start:end], spec.labels) >= THRESHOLD:
+        return None  # a value never is its own label
     if spec.kind == "array":
         items = _items(text, start, end, block.below)
         if not items:
@@ -200,18 +202,31 @@ def box_blocks(
 
     for lines in ocr_lines(text, pages):
         for index, line in enumerate(lines):
-            lead = len(line.text) - len(line.text.lstrip(" -*•"))
-            matches = [p.match(line.text, lead) for _, p in patterns]
-            matches = [m for m in matches if m is not None and m.end() > m.start()]
-            if not matches:
-                continue
-            match = max(matches, key=lambda m: m.end())
-            rest = _REST.match(line.text, match.end())
-            label_start, label_end = line.start + match.start(), line.start + match.end()
-            if rest.end() < len(line.text.rstrip()):
-                value_start, value_end = line.start + rest.end(), line.end
-                blocks.append(Block(match.group(), label_start, label_end, value_start, value_end))
-                continue
-            for value in right_or_below(lines, index, is_label):
-                blocks.append(Block(match.group(), label_start, label_end, value.start, value.end))
+            found = _label_runs(line.text, patterns)
+            for number, (label_start, label_end) in enumerate(found):
+                stop = found[number + 1][0] if number + 1 < len(found) else len(line.text)
+                rest = _REST.match(line.text, label_end, stop)
+                value_end = len(line.text[:stop].rstrip())
+                label = line.text[label_start:label_end]
+                at = line.start
+                if rest.end() < value_end:
+                    blocks.append(Block(label, at + label_start, at + label_end,
+                                        at + rest.end(), at + value_end))  # fmt: skip
+                elif number + 1 == len(found):  # the label alone at the line's end
+                    for value in right_or_below(lines, index, is_label):
+                        blocks.append(Block(label, at + label_start, at + label_end, value.start,
+                                            value.end))  # fmt: skip
     return blocks
+
+
+def _label_runs(line: str, patterns: list[tuple[str, Any]]) -> list[tuple[int, int]]:
+    """Where the fields' labels are written on a line: the longest first, not overlapping, in
+    order along the line."""
+    matches = []
+    for _, pattern in patterns:
+        matches += [(m.start(), m.end()) for m in pattern.finditer(line) if m.end() > m.start()]
+    kept: list[tuple[int, int]] = []
+    for start, end in sorted(matches, key=lambda m: m[0] - m[1]):
+        if all(end <= s or start >= e for s, e in kept):
+            kept.append((start, end))
+    return sorted(kept)
