@@ -1,12 +1,17 @@
 """Ingest: a file's bytes become a `Document` of pages, typed by content and within the limits.
 
 Every refusal is `BadInput("<file name>: <reason>.")`; nothing a parser raises escapes otherwise.
+
+PDF and image decoding is `parse_pages`. The app never runs it in its own process: it passes
+`parser=app.ocr.parse_pages`, which runs the same function in the worker process under a hard
+deadline, so a file that hangs pdfium or Pillow is killed, not the window with it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from app.cancel import CancelToken
@@ -18,11 +23,40 @@ from app.ingest.pdf import load_pdf_pages
 from app.ingest.text import decode_text, split_pages
 from app.ingest.word import load_docx_pages
 
-__all__ = ["Document", "Page", "Progress", "load_bytes", "load_document"]
+__all__ = [
+    "Document",
+    "Page",
+    "PageParser",
+    "Progress",
+    "load_bytes",
+    "load_document",
+    "parse_pages",
+]
+
+# parse_pages, or something that runs it elsewhere: (media_type, data, name, progress, cancel).
+PageParser = Callable[[str, bytes, str, Progress | None, CancelToken | None], list[Page]]
+
+
+def parse_pages(
+    media_type: str,
+    data: bytes,
+    name: str,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> list[Page]:
+    """The pages of a PDF, PNG, JPEG or TIFF, in this process (see the module's note)."""
+    deadline = limits.Deadline(name)
+    if media_type == sniff.PDF:
+        return load_pdf_pages(data, name, progress, cancel, deadline)
+    return load_image_pages(data, name, media_type, progress, cancel, deadline)
 
 
 def load_document(
-    path: Path | str, *, progress: Progress | None = None, cancel: CancelToken | None = None
+    path: Path | str,
+    *,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+    parser: PageParser = parse_pages,
 ) -> Document:
     source = str(path)
     name = Path(path).name
@@ -40,7 +74,7 @@ def load_document(
         raise BadInput(f"{name}: permission denied.") from None
     except OSError as error:
         raise BadInput(f"{name}: cannot be read ({error.strerror or error}).") from None
-    return _load(data, source, name, progress, cancel)
+    return _load(data, source, name, progress, cancel, parser)
 
 
 def load_bytes(
@@ -49,8 +83,9 @@ def load_bytes(
     *,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
+    parser: PageParser = parse_pages,
 ) -> Document:
-    return _load(data, source, Path(source).name or source, progress, cancel)
+    return _load(data, source, Path(source).name or source, progress, cancel, parser)
 
 
 def _load(
@@ -59,6 +94,7 @@ def _load(
     name: str,
     progress: Progress | None,
     cancel: CancelToken | None,
+    parser: PageParser,
 ) -> Document:
     """`name` (the file name without its folders) is what refusals show."""
     if not data:
@@ -66,11 +102,8 @@ def _load(
     if len(data) > limits.MAX_FILE_BYTES:
         raise _too_big(name)
     media_type = sniff.sniff(data)
-    deadline = limits.Deadline(name)
-    if media_type == sniff.PDF:
-        pages = load_pdf_pages(data, name, progress, cancel, deadline)
-    elif media_type in (sniff.PNG, sniff.JPEG, sniff.TIFF):
-        pages = load_image_pages(data, name, media_type, progress, cancel, deadline)
+    if media_type in (sniff.PDF, sniff.PNG, sniff.JPEG, sniff.TIFF):
+        pages = parser(media_type, data, name, progress, cancel)
     elif media_type == sniff.DOCX:
         pages = _text_pages(load_docx_pages(data, name))
     elif kind := sniff.unsupported_kind(data):

@@ -16,9 +16,12 @@ MAX_DOCX_MEMBERS = 10_000
 MAX_DOCX_COMPRESSION_RATIO = 100  # real XML reaches ~20:1; zip bombs reach 1000:1 and more
 DOCX_RATIO_CHECK_FROM_BYTES = 1024 * 1024  # small members may compress very well and are harmless
 
-# Decoding runs in-process, where a single pdfium or Pillow call cannot be interrupted: the pixel
-# limits bound the cost of each page, and this deadline, checked between pages, bounds the whole.
+# Decoding runs in the worker process (app.ocr.parse_pages), where the caller enforces both
+# deadlines by killing it: a whole document gets DECODE_SECONDS, and each page (each progress
+# step) PAGE_DECODE_SECONDS. A real page renders in a few seconds at most; a page made to hang
+# pdfium (a shading evaluated per pixel by a huge function) would run for hours.
 DECODE_SECONDS = 300
+PAGE_DECODE_SECONDS = 30
 
 PDF_RENDER_DPI = 200
 PDF_MIN_TEXT_CHARS = 16  # fewer non-space characters than this is a scan with a stray label

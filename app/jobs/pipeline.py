@@ -61,7 +61,10 @@ def import_document(
     cancel: CancelToken | None = None,
 ) -> int:
     """Read a file (refusing bad input with one sentence) and store it once; its document id."""
-    document = ingest.load_document(path, progress=progress, cancel=cancel)
+    # PDFs and images are parsed in the OCR worker process, under a hard deadline.
+    document = ingest.load_document(
+        path, progress=progress, cancel=cancel, parser=ocr.parse_pages
+    )
     with vault.transaction() as tx:
         document_id, _ = store_document(
             tx,

@@ -16,9 +16,26 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from app.ocr.service import recognize, shutdown, warm_up
+from app.ocr.service import (
+    find_pdf_text,
+    parse_pages,
+    recognize,
+    render_pdf_page,
+    shutdown,
+    warm_up,
+)
 
-__all__ = ["OcrLine", "OcrPage", "ocr_version", "recognize", "shutdown", "warm_up"]
+__all__ = [
+    "OcrLine",
+    "OcrPage",
+    "find_pdf_text",
+    "ocr_version",
+    "parse_pages",
+    "recognize",
+    "render_pdf_page",
+    "shutdown",
+    "warm_up",
+]
 
 DETECTION_MODEL = "PP-OCRv6_det_small.onnx"
 RECOGNITION_MODEL = "PP-OCRv6_rec_small.onnx"

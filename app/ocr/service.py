@@ -5,6 +5,9 @@ A page whose caller cancels is stopped at the worker's next step; a worker that 
 acknowledge within CANCEL_GRACE seconds, dies, or stays silent past a time limit is killed, that
 page ends (Cancelled or OcrFailed) and the next page starts a fresh worker. `shutdown()` stops
 the worker politely and runs at exit. No thread is ever started here: the caller's thread waits.
+
+The same worker parses untrusted files (`parse_pages`, `render_pdf_page`, `find_pdf_text`):
+past the ingest limits' deadlines it is killed and the file refused as taking too long to read.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.cancel import CancelToken
-from app.errors import Cancelled, FieldscribeError
+from app.errors import BadInput, Cancelled, FieldscribeError
+from app.ingest import Page, Progress, limits
 from app.ocr import worker as worker_module
 from app.worker_process import Message, WorkerDied, WorkerProcess, WorkerSilent
 
@@ -73,6 +77,52 @@ class _Service:
             raise message[1]
         return message[1]
 
+    def parse(
+        self,
+        call: str,
+        args: tuple,
+        source: str,
+        progress: Progress | None,
+        cancel: CancelToken | None,
+    ) -> Any:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        with self._request_lock:
+            worker = self._ready_worker(cancel)
+            worker.cancel.clear()
+            with contextlib.suppress(OSError):  # if it just died, _receive reports that
+                worker.conn.send(("parse", call, args))
+            message = self._receive_parsed(worker, source, progress, cancel)
+            if message is None:
+                self._cancel_page(worker)
+                raise Cancelled()
+        if message[0] == "cancelled":
+            raise Cancelled()
+        if message[0] == "failed":
+            raise message[1]
+        return message[1]
+
+    def _receive_parsed(
+        self,
+        worker: _Worker,
+        source: str,
+        progress: Progress | None,
+        cancel: CancelToken | None,
+    ) -> Message | None:
+        """The reply to a parse, its progress passed on. Each step (a page) may take
+        PAGE_DECODE_SECONDS and the whole file DECODE_SECONDS: past either, the worker is
+        killed and the file refused."""
+        end = time.monotonic() + limits.DECODE_SECONDS
+        while True:
+            step_end = min(end, time.monotonic() + limits.PAGE_DECODE_SECONDS)
+            message = self._receive(
+                worker, step_end - time.monotonic(), cancel, f"reading {source}", file=source
+            )
+            if message is None or message[0] != "progress":
+                return message
+            if progress is not None:
+                progress(*message[1:])
+
     def shutdown(self) -> None:
         with self._state_lock:
             worker, self._worker = self._worker, None
@@ -109,22 +159,38 @@ class _Service:
         return worker
 
     def _receive(
-        self, worker: _Worker, timeout: float, cancel: CancelToken | None, doing: str
+        self,
+        worker: _Worker,
+        timeout: float,
+        cancel: CancelToken | None,
+        doing: str,
+        *,
+        file: str | None = None,
     ) -> Message | None:
         """The worker's next message, its log records re-issued here on the way; None once
-        `cancel` is set. OcrFailed (the worker killed) if it dies or `timeout` seconds pass."""
+        `cancel` is set. OcrFailed (the worker killed) if it dies or `timeout` seconds pass;
+        BadInput instead while it parses `file`, which is what made it hang or crash."""
         deadline = time.monotonic() + timeout
         while True:
             try:
                 message = worker.receive(deadline - time.monotonic(), cancel)
             except WorkerSilent:
                 self._discard(worker)
+                if file is not None:
+                    raise BadInput(
+                        f"{file}: this file took too long to read, so reading it was stopped."
+                    ) from None
                 raise OcrFailed(
                     f"The OCR process did not finish {doing} within {timeout:.0f} s; "
                     "the next page starts a fresh one."
                 ) from None
             except WorkerDied as died:
                 self._discard(worker)
+                if file is not None:
+                    raise BadInput(
+                        f"{file}: this file could not be read (it stopped the reader, exit code "
+                        f"{died.exitcode})."
+                    ) from None
                 raise OcrFailed(
                     f"The OCR process stopped unexpectedly while {doing} (exit code "
                     f"{died.exitcode}); the next page starts a fresh one."
@@ -167,6 +233,28 @@ def recognize(
     the OCR process dies or exceeds its time limit.
     """
     return _service.recognize(image, cancel, source)
+
+
+def parse_pages(
+    media_type: str,
+    data: bytes,
+    name: str,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> list[Page]:
+    """`app.ingest.parse_pages` run in the worker process (an `app.ingest.PageParser`):
+    BadInput when the file is refused, takes too long to read, or crashes the reader."""
+    return _service.parse("pages", (media_type, data, name), name, progress, cancel)
+
+
+def render_pdf_page(data: bytes, number: int, source: str) -> bytes:
+    """`app.ingest.pdf.render_page` in the worker process, under the per-page deadline."""
+    return _service.parse("render_pdf_page", (data, number, source), source, None, None)
+
+
+def find_pdf_text(data: bytes, number: int, needle: str, source: str) -> list[tuple[int, ...]]:
+    """`app.ingest.pdf.find_text` in the worker process, under the per-page deadline."""
+    return _service.parse("find_pdf_text", (data, number, needle, source), source, None, None)
 
 
 def warm_up() -> None:

@@ -1,15 +1,20 @@
 """The OCR worker: a child process that loads RapidOCR once and reads pages, one per request.
+It also runs the untrusted parsers (PDF through pdfium, images through Pillow), so that a file
+made to hang them is ended by killing this process, never the app's.
 
 Started by `app.ocr.service` with the spawn context; it talks over one Pipe:
 
     parent -> worker   ("read", image_bytes, source)
+                       ("parse", call, args)            one of UNTRUSTED_CALLS
                        ("stop",)
     worker -> parent   ("ready",)                       once, after loading
                        ("load_failed", error)           instead of "ready"; the worker ends
                        ("log", logger_name, level, message)   any time before a reply
+                       ("progress", done, total, message)     while parsing, page by page
                        ("page", OcrPage)                one reply per "read"...
+                       ("parsed", value)                ...or per "parse"...
                        ("cancelled",)                   ...or: the cancel event was seen
-                       ("failed", error)                ...or: the page raised; the worker lives on
+                       ("failed", error)                ...or: it raised; the worker lives on
 
 Cancel is a multiprocessing.Event the parent clears before each request and sets to cancel it;
 the pipeline checks it between its steps. Errors are sent as exception objects (BadInput stays
@@ -47,15 +52,53 @@ def run(conn: Connection, cancel: Event) -> None:
         request = receive_if_heard(conn)
         if request is None or request[0] == "stop":
             return
-        _, image, source = request
         try:
-            reply = ("page", reading.read_page(image, source, cancel))
+            if request[0] == "parse":
+                reply = ("parsed", _parse(conn, cancel, *request[1:]))
+            else:
+                _, image, source = request
+                reply = ("page", reading.read_page(image, source, cancel))
         except Cancelled:
             reply = ("cancelled",)
         except Exception as error:
             reply = ("failed", _portable(error))
         if not send_if_heard(conn, reply):
             return
+
+
+UNTRUSTED_CALLS = ("pages", "render_pdf_page", "find_pdf_text")
+
+
+def _parse(conn: Connection, cancel: Event, call: str, args: tuple) -> object:
+    """Run one of the parsers on untrusted bytes: `pages` with progress and cancel."""
+    from app.ingest import parse_pages, pdf
+
+    if call == "pages":
+
+        def progress(done: int, total: int, message: str) -> None:
+            send_if_heard(conn, ("progress", done, total, message))
+
+        return parse_pages(*args, progress=progress, cancel=_CancelEvent(cancel))
+    if call == "render_pdf_page":
+        return pdf.render_page(*args)
+    if call == "find_pdf_text":
+        return pdf.find_text(*args)
+    raise ValueError(f"unknown parse call {call!r}")
+
+
+class _CancelEvent:
+    """The parent's cancel event, as the CancelToken the parsers check between pages."""
+
+    def __init__(self, event: Event) -> None:
+        self._event = event
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled()
 
 
 def _portable(error: Exception) -> Exception:

@@ -10,10 +10,14 @@ import pytest
 from app.audit import log
 from app.engine import registry
 from app.errors import BadInput
+from app.ingest import limits
+from app.ocr import service as ocr_service
+from app.session import Session
 from app.vault import Vault
+from tests.app.ingest.pdfs import build_pdf
 from tests.app.test_cli import fieldscribe
 from tests.conftest import PASSPHRASE
-from tests.corpus.make_corpus import build
+from tests.corpus.make_corpus import build, hanging_pdf
 
 # Far above what any file here needs; a run that takes longer counts as a hang.
 BATCH_TIMEOUT = 600
@@ -81,3 +85,34 @@ def test_the_corpus_is_refused_cleanly_and_the_vault_stays_intact(
         assert log.verify(vault) > 0
     finally:
         vault.lock()
+
+
+def test_a_pdf_that_hangs_the_reader_is_stopped_and_the_batch_goes_on(
+    vault_home, tmp_path, monkeypatch
+):
+    """pdfium would render this page for about 40 minutes; the worker process reading it is
+    killed at the page deadline (shortened here from 30 s so the test is quick), the file is
+    refused in one sentence, and the next files are read by a fresh worker."""
+    monkeypatch.setattr(limits, "PAGE_DECODE_SECONDS", 3)
+    hanging = tmp_path / "hanging.pdf"
+    hanging.write_bytes(hanging_pdf())
+    fine = tmp_path / "fine.pdf"
+    fine.write_bytes(build_pdf(["Inspection report\nRoof: slipped tiles above the porch"]))
+
+    with Session.unlock(vault_home, PASSPHRASE) as session:
+        before = log.read_events(session.vault)[-1].seq
+        ocr_service.warm_up()
+        worker_before = ocr_service.worker_pid()
+        with pytest.raises(BadInput) as refused:
+            session.import_document(hanging)
+        assert str(refused.value) == (
+            "hanging.pdf: this file took too long to read, so reading it was stopped."
+        )
+        assert ocr_service.worker_pid() is None  # the worker that hung was killed
+
+        document_id = session.import_document(fine)
+        assert "slipped tiles" in session.digitize(document_id).content["text"]
+        assert ocr_service.worker_pid() not in (None, worker_before)
+        events = [e.action for e in log.read_events(session.vault) if e.seq > before]
+        assert events == ["document.import", "job.start", "job.finish"]
+        assert session.vault.integrity_problems() == []

@@ -4,7 +4,8 @@
 
 Documents go to OUT_DIR/documents, models to OUT_DIR/models. Every file is something a parser
 might choke on: truncated or bit-flipped PDFs, images with broken headers, decompression bombs,
-DOCX zip bombs, binary junk named .txt, gigantic single lines, invalid UTF-8, mutated GGUF headers.
+DOCX zip bombs, binary junk named .txt, gigantic single lines, invalid UTF-8, mutated GGUF headers,
+and a PDF made to hang pdfium (`hanging_pdf`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from tests.app.engine.tiny_models import write_tiny_gguf
-from tests.app.ingest.pdfs import build_pdf
+from tests.app.ingest.pdfs import _assemble, _stream, build_pdf
 
 SEED = 1234
 
@@ -92,6 +93,25 @@ def _docx(
     return out.getvalue()
 
 
+def hanging_pdf(operations: int = 50_000) -> bytes:
+    """A one-page PDF with no text, so it is rendered for OCR, whose page is painted by a
+    function-based shading: pdfium runs the shading's PostScript function (`operations` steps)
+    for every pixel. Measured: 10,000 steps take 68 s at 72 dpi in 29 MB; this file asks for
+    about 40 minutes at the 200 dpi pages are rendered at, without growing in memory."""
+    program = b"{ pop pop 0.5 " + b"1 add 1 sub " * operations + b"}"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792]"
+        b" /Resources << /Shading << /Sh0 4 0 R >> >> /Contents 6 0 R >>",
+        b"<< /ShadingType 1 /ColorSpace /DeviceGray /Domain [0 1 0 1]"
+        b" /Matrix [612 0 0 792 0 0] /Function 5 0 R >>",
+        _stream(program, b" /FunctionType 4 /Domain [0 1 0 1] /Range [0 1]"),
+        _stream(b"/Sh0 sh"),
+    ]
+    return _assemble(objects, 1, b"hanging-shading!", b"")
+
+
 def _flip(data: bytes, rng: random.Random, count: int, start: int = 0) -> bytes:
     mutated = bytearray(data)
     for _ in range(count):
@@ -110,6 +130,7 @@ def document_files(rng: random.Random) -> dict[str, bytes]:
     for n in range(3):
         files[f"encrypted-{n}.pdf"] = build_pdf([f"secret {n}"], user_password=f"pw{n}")
     files["pdf-header-only.pdf"] = b"%PDF-1.7\n"
+    files["hanging-shading.pdf"] = hanging_pdf()
 
     for fmt, extension in (("PNG", "png"), ("JPEG", "jpg"), ("TIFF", "tif")):
         image = _encoded(fmt)
