@@ -61,8 +61,6 @@ def test_import_digitize_edit_and_export_each_write_their_event(session, note, t
     sha256 = session.export_result(result.result_id, out, "json")
     assert json.loads(out.read_text())["text"] == "corrected"
     assert len(sha256) == 64
-    assert [hit.document_id for hit in session.search("corrected")] == [document_id]
-
     assert actions_since(session, start) == [
         "document.import",
         "job.start",
@@ -71,6 +69,7 @@ def test_import_digitize_edit_and_export_each_write_their_event(session, note, t
         "result.export",
     ]
     assert log.verify(session.vault) > start
+    assert [hit.document_id for hit in session.search("corrected")] == [document_id]
 
 
 def test_bad_input_is_one_sentence_and_leaves_no_trace(session, tmp_path):
