@@ -11,8 +11,17 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QBrush, QColor, QImage, QPixmap, QTextCharFormat, QTextCursor
+from PySide6.QtCore import QEvent, QRect, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QImage,
+    QPainter,
+    QPen,
+    QPixmap,
+    QTextCharFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -31,6 +40,8 @@ from PySide6.QtWidgets import (
     QTextBrowser,
     QTextEdit,
     QToolTip,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -97,15 +108,23 @@ def highlight(editor: QPlainTextEdit | QTextEdit, needles: list[str], color: QCo
     return selections
 
 
+PASSAGE_COLOR = QColor(30, 144, 255)
+
+
 class PageView(QWidget):
-    """The page image with zoom; pages are decoded off the GUI thread."""
+    """The page as it looks: the scan or photo, a PDF page drawn by pdfium, or for documents
+    without page images (DOCX, plain text) the page's text on paper. Pages are decoded and
+    drawn off the GUI thread. A passage of the text can be outlined where it is on the page."""
 
     def __init__(self, vault: Vault, tasks: JobQueue, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("pageView")
         self.vault = vault
         self.tasks = tasks
-        self.images: list[tuple[int, QImage | None]] = []
+        self.pages: list[jobs.PageToShow] = []
+        self.images: dict[int, QImage] = {}  # page number -> decoded or drawn image
+        self._drawing: set[int] = set()  # PDF pages being drawn
+        self.boxes: dict[int, list[tuple]] = {}  # page number -> the passage's boxes
         self.zoom = 1.0
         self.fit_width = True
         self.document_id: int | None = None
@@ -124,6 +143,7 @@ class PageView(QWidget):
             buttons.append(button)
         self.image = QLabel(objectName="pageImage")
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image.setTextFormat(Qt.TextFormat.PlainText)
         self.image.setAccessibleName("Page image")
         self.scroll = QScrollArea()
         self.scroll.setWidget(self.image)
@@ -144,30 +164,88 @@ class PageView(QWidget):
 
     def show_document(self, document: StoredDocument | None) -> None:
         self.document_id = document.id if document else None
-        self.images = []
+        self.pages, self.images, self.boxes, self._drawing = [], {}, {}, set()
         self.page.setRange(1, max(1, document.page_count if document else 1))
-        self.image.setText("Loading the page…" if document else "")
-        self.image.setPixmap(QPixmap())
+        self._show_text("Loading the page…" if document else "", paper=False)
         if document is None:
             return
         vault, document_id = self.vault, document.id
 
-        def decode(progress, cancel) -> tuple[int, list[tuple[int, QImage | None]]]:
-            pages = []
-            for number, data, _media_type in jobs.page_images(vault, document_id):
+        def decode(progress, cancel):
+            pages, images = jobs.pages_to_show(vault, document_id), {}
+            for page in pages:
                 cancel.raise_if_cancelled()
-                pages.append((number, QImage.fromData(data) if data else None))
-            return document_id, pages
+                if page.image:
+                    images[page.number] = QImage.fromData(page.image)
+            return document_id, pages, images
 
         self.tasks.submit("Open the pages", decode, on_success=self._loaded)
 
-    def _loaded(self, loaded: tuple[int, list[tuple[int, QImage | None]]]) -> None:
-        document_id, images = loaded
+    def _loaded(self, loaded: tuple) -> None:
+        document_id, pages, images = loaded
         if document_id != self.document_id:  # the user moved on meanwhile
             return
-        self.images = images
-        self.page.setRange(1, max(1, len(images)))
+        self.pages, self.images = pages, images
+        self.page.setRange(1, max(1, len(pages)))
         self._render()
+
+    def _draw_pdf_page(self, number: int) -> None:
+        """Draw a PDF page that was read from its text layer, off the GUI thread."""
+        if number in self._drawing:
+            return
+        self._drawing.add(number)
+        vault, document_id = self.vault, self.document_id
+
+        def draw(progress, cancel):
+            return (
+                document_id,
+                number,
+                QImage.fromData(jobs.render_pdf_page(vault, document_id, number)),
+            )
+
+        def drawn(result) -> None:
+            if result[0] == self.document_id:
+                self.images[result[1]] = result[2]
+                self._render()
+
+        def failed(sentence: str) -> None:
+            if document_id == self.document_id:
+                self._show_text(sentence, paper=False)
+
+        self.tasks.submit("Draw the page", draw, on_success=drawn, on_failure=failed)
+
+    def show_passage(self, passage: str) -> None:
+        """Outline where `passage` (from the text, or a field's evidence) is on the pages."""
+        if self.document_id is None:
+            return
+        vault, document_id = self.vault, self.document_id
+
+        def find(progress, cancel):
+            return document_id, jobs.passage_boxes(vault, document_id, passage)
+
+        self.tasks.submit("Find the passage on the page", find, on_success=self._passage_found)
+
+    def _passage_found(self, found: tuple) -> None:
+        document_id, boxes = found
+        if document_id != self.document_id:
+            return
+        self.boxes = {}
+        for number, box in boxes:
+            self.boxes.setdefault(number, []).append(box)
+        if self.boxes and self.page.value() not in self.boxes:
+            self.page.setValue(min(self.boxes))  # renders
+        else:
+            self._render()
+        self._scroll_to_box()
+
+    def _scroll_to_box(self) -> None:
+        boxes = self.boxes.get(self.page.value())
+        if not boxes:
+            return
+        scale = self._current_scale()
+        x0, y0, x1, y1 = boxes[0]
+        self.scroll.ensureVisible(round((x0 + x1) / 2 * scale), round((y0 + y1) / 2 * scale),
+                                  50, 80)  # fmt: skip
 
     def zoom_by(self, factor: float) -> None:
         self.zoom = min(8.0, max(0.1, self._current_scale() * factor))
@@ -178,9 +256,13 @@ class PageView(QWidget):
         self.fit_width = True
         self._render()
 
-    def _current_image(self) -> QImage | None:
+    def _current_page(self) -> jobs.PageToShow | None:
         index = self.page.value() - 1
-        return self.images[index][1] if 0 <= index < len(self.images) else None
+        return self.pages[index] if 0 <= index < len(self.pages) else None
+
+    def _current_image(self) -> QImage | None:
+        page = self._current_page()
+        return self.images.get(page.number) if page else None
 
     def _current_scale(self) -> float:
         image = self._current_image()
@@ -188,14 +270,46 @@ class PageView(QWidget):
             return self.zoom
         return max(0.05, (self.scroll.viewport().width() - 4) / image.width())
 
+    def _show_text(self, text: str, paper: bool) -> None:
+        self.image.setPixmap(QPixmap())
+        self.image.setWordWrap(paper)
+        self.image.setAlignment(
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+            if paper
+            else Qt.AlignmentFlag.AlignCenter
+        )
+        # The page's own text, laid out on paper: black on white in light and dark mode alike.
+        self.image.setStyleSheet(
+            "QLabel { background: white; color: black; padding: 28px; }" if paper else ""
+        )
+        self.image.setText(text)
+        self.zoom_label.clear()
+
     def _render(self) -> None:
+        page = self._current_page()
         image = self._current_image()
+        if page is None:
+            self._show_text("", paper=False)
+            return
         if image is None or image.isNull():
-            self.image.setPixmap(QPixmap())
-            self.image.setText("No page image: this page is text only." if self.images else "")
-            self.zoom_label.clear()
+            if page.renderable:
+                self._show_text("Drawing the page…", paper=False)
+                self._draw_pdf_page(page.number)
+            else:
+                self._show_text(page.text or "This page is empty.", paper=True)
             return
         scale = self._current_scale()
+        if self.boxes.get(page.number):
+            image = image.convertToFormat(QImage.Format.Format_RGB32)
+            painter = QPainter(image)
+            pen = QPen(PASSAGE_COLOR)
+            pen.setWidth(max(2, round(3 / scale)))
+            painter.setPen(pen)
+            for x0, y0, x1, y1 in self.boxes[page.number]:
+                painter.drawRect(QRect(x0 - 3, y0 - 3, x1 - x0 + 6, y1 - y0 + 6))
+            painter.end()
+        self.image.setStyleSheet("")
+        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image.setPixmap(
             QPixmap.fromImage(image).scaledToWidth(
                 max(1, round(image.width() * scale)), Qt.TransformationMode.SmoothTransformation
@@ -387,11 +501,18 @@ class SummaryTab(QWidget):
             "⚠ Not found in the source — check these before relying on the summary:",
             "ungroundedLabel",
         )
-        self.section_title = plain_label("", "sectionTitle")
-        self.section_text = QPlainTextEdit(objectName="sectionText")
-        self.section_text.setReadOnly(True)
-        self.section_text.setAccessibleName("Cited section")
-        self.section_text.setPlaceholderText("Click a citation such as [S1] to read its section.")
+        self.coverage = plain_label("", "summaryCoverage")
+        self.coverage.setWordWrap(True)
+        self.section_title = plain_label(
+            "Sections of the source: expand one to read it; a citation such as [S1] opens it.",
+            "sectionTitle",
+        )
+        self.section_title.setWordWrap(True)
+        self.section_list = QTreeWidget(objectName="sectionList")
+        self.section_list.setAccessibleName("Sections of the source")
+        self.section_list.setHeaderHidden(True)
+        self.section_list.setWordWrap(True)
+        self.section_list.itemExpanded.connect(self._section_expanded)
 
         bar = QHBoxLayout()
         bar.addWidget(self.status, 1)
@@ -402,13 +523,14 @@ class SummaryTab(QWidget):
         lower_layout.addWidget(self.ungrounded_label)
         lower_layout.addWidget(self.ungrounded)
         lower_layout.addWidget(self.section_title)
-        lower_layout.addWidget(self.section_text, 1)
+        lower_layout.addWidget(self.section_list, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.text)
         splitter.addWidget(lower)
         splitter.setSizes([300, 200])
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
+        layout.addWidget(self.coverage)
         layout.addWidget(splitter, 1)
         self.show_result(None)
 
@@ -416,6 +538,8 @@ class SummaryTab(QWidget):
         self.text.clear()
         self.sections = {}
         self.ungrounded.clear()
+        self.section_list.clear()
+        self.coverage.clear()
         self.status.setText("Generating…")
 
     def append_streamed(self, piece: str) -> None:
@@ -428,8 +552,8 @@ class SummaryTab(QWidget):
         self.result = result
         self.text.clear()
         self.ungrounded.clear()
-        self.section_title.clear()
-        self.section_text.clear()
+        self.section_list.clear()
+        self.coverage.clear()
         if result is None:
             self.sections = {}
             self.text.setPlaceholderText("No summary yet: press Summarize (Ctrl+M).")
@@ -439,6 +563,7 @@ class SummaryTab(QWidget):
         content = result.content
         self.sections = {section["id"]: section for section in content.get("sections", [])}
         self._write_with_citations(content.get("summary", ""))
+        self._list_sections(content.get("summary", ""))
         items = [_item_text(item) for item in content.get("ungrounded", [])]
         self._show_ungrounded(items)
         highlight(self.text, items, UNGROUNDED_COLOR, "Not found in the source")
@@ -472,18 +597,60 @@ class SummaryTab(QWidget):
             position = match.end()
         cursor.insertText(summary[position:], plain)
 
+    def _list_sections(self, summary: str) -> None:
+        """Each section of the source, whether the summary cites it, its text one click away;
+        and above, how much of the source the summary covers."""
+        cited = {i for match in CITATION.finditer(summary) for i in re.findall(r"S\d+", match[1])}
+        for section_id, section in self.sections.items():
+            where = "cited" if section_id in cited else "not in the summary"
+            item = QTreeWidgetItem([f"{section_id} — {section.get('title', '')}  ({where})"])
+            item.setData(0, Qt.ItemDataRole.UserRole, section_id)
+            item.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
+            self.section_list.addTopLevelItem(item)
+        self.coverage.setText(summary_coverage(self.sections, cited))
+
+    def _section_expanded(self, item: QTreeWidgetItem) -> None:
+        """The section's source text, made when first opened (plain text, wrapped)."""
+        if item.childCount():
+            return
+        section = self.sections[item.data(0, Qt.ItemDataRole.UserRole)]
+        child = QTreeWidgetItem(item)
+        label = plain_label(section.get("text") or section.get("summary", ""), "sectionSource")
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.section_list.setItemWidget(child, 0, label)
+
     def show_section(self, section_id: str) -> None:
+        """Open a section in place and bring it into view."""
         section = self.sections.get(section_id)
         if section is None:
             self.section_title.setText(f"{section_id}: no such section in this document")
-            self.section_text.clear()
             return
         self.section_title.setText(f"{section_id} — {section.get('title', '')}")
-        self.section_text.setPlainText(section.get("text") or section.get("summary", ""))
+        for index in range(self.section_list.topLevelItemCount()):
+            item = self.section_list.topLevelItem(index)
+            if item.data(0, Qt.ItemDataRole.UserRole) == section_id:
+                item.setExpanded(True)
+                self.section_list.setCurrentItem(item)
+                self.section_list.scrollToItem(item, QTreeWidget.ScrollHint.PositionAtTop)
 
     def _citation_clicked(self, url: QUrl) -> None:
         if url.scheme() == "section":
             self.show_section(url.path())
+
+
+def summary_coverage(sections: dict[str, dict[str, Any]], cited: set[str]) -> str:
+    """ "Covers 3 of 4 sections (82% of the source text); not in the summary: S4." """
+    if not sections:
+        return ""
+    total = sum(len(s.get("text", "")) for s in sections.values()) or 1
+    covered = sum(len(s.get("text", "")) for i, s in sections.items() if i in cited)
+    left_out = [i for i in sections if i not in cited]
+    sentence = (
+        f"Covers {len(sections) - len(left_out)} of {plural(len(sections), 'section')}"
+        f" ({covered / total:.0%} of the source text)"
+    )
+    return f"{sentence}; not in the summary: {', '.join(left_out)}." if left_out else f"{sentence}."
 
 
 def _item_text(item: Any) -> str:
@@ -714,6 +881,12 @@ class DocumentView(QWidget):
         self.tabs.setCornerWidget(self.history_button)
         self.tabs.currentChanged.connect(lambda _: self._update_history_button())
         self.job_bar = DocumentJobBar()
+        # A passage selected in the text, or a field's evidence, is outlined on the page.
+        self._passage = ""
+        self._passage_delay = QTimer(self, singleShot=True, interval=250)
+        self._passage_delay.timeout.connect(lambda: self.page_view.show_passage(self._passage))
+        for editor in (self.text_tab.editor, self.extract_tab.source_text):
+            editor.selectionChanged.connect(lambda editor=editor: self._passage_selected(editor))
         splitter = QSplitter(objectName="documentSplitter")
         splitter.addWidget(self.page_view)
         splitter.addWidget(self.tabs)
@@ -762,6 +935,16 @@ class DocumentView(QWidget):
             latest("extract"), digitized.content.get("text", "") if digitized else ""
         )
         self._update_history_button()
+
+    def hideEvent(self, event) -> None:
+        self._passage_delay.stop()  # the window is closing or locking: no more page work
+        super().hideEvent(event)
+
+    def _passage_selected(self, editor: QPlainTextEdit) -> None:
+        passage = editor.textCursor().selectedText().replace("\u2029", "\n").strip()
+        if len(passage) >= 3 and passage != self._passage:
+            self._passage = passage
+            self._passage_delay.start()
 
     # -- questions before the record changes ----------------------------------------------
 

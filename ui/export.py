@@ -6,6 +6,7 @@ file is recorded as a `result.export` audit event with its SHA-256.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QIODevice, Qt, Signal
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QWidget,
@@ -26,10 +28,12 @@ from PySide6.QtWidgets import (
 from app import jobs
 from app.errors import BadInput
 from app.fsutil import atomic_write_bytes
+from app.jobs.pipeline import text_is_corrected
 from app.vault import Vault
 from app.vault.documents import StoredDocument
 from ui.jobs import JobQueue
 
+ZERO_WIDTH_SPACE = "\u200b"
 KINDS = (("digitize", "Text"), ("summarize", "Summary"), ("extract", "Fields"))
 FORMATS = (("pdf", "PDF"), ("docx", "Word (DOCX)"), ("csv", "CSV (fields only)"), ("json", "JSON"))
 
@@ -54,15 +58,20 @@ def result_pdf(document_name: str, result: jobs.Result) -> bytes:
     write(f"Revision {result.revision}, exported from Fieldscribe.")
     write("")
     content = result.content
-    if result.kind == "digitize":
+    if result.kind == "digitize" and text_is_corrected(content):
+        write(content["text"])  # corrected by the user as a whole
+    elif result.kind == "digitize":
         for page in content.get("pages", []):
             write(f"Page {page['page']}", subheading)
             write(page.get("text", ""))
     elif result.kind == "summarize":
+        # The summary is made of the sections' summaries: print it once, then what its
+        # citations refer to.
         write(content.get("summary", ""))
+        if content.get("sections"):
+            write("Sections cited", subheading)
         for section in content.get("sections", []):
-            write(f"[{section['id']}] {section.get('title', '')}", subheading)
-            write(section.get("summary", ""))
+            write(f"[{section['id']}] {section.get('title', '')}")
         if content.get("ungrounded"):
             write("Not found in the source", subheading)
             for item in content["ungrounded"]:
@@ -153,6 +162,10 @@ class ExportDialog(QDialog):
         form.addRow(self.confirm)
         form.addRow(self.status)
         form.addRow(buttons)
+        # Wrapped sentences get the height they need: the dialog grows instead of clipping.
+        form.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
+        self.confirm.setMinimumWidth(self.confirm.sizeHint().width())
+        self.setMinimumWidth(560)
         if not self.results:
             self.status.setText("This document has no results yet: digitize it first.")
         self._update()
@@ -212,7 +225,13 @@ class ExportDialog(QDialog):
         )
 
     def _done(self, sha256: str) -> None:
-        self.status.setText(f"Wrote {self.path.text().strip()} (SHA-256 {sha256[:16]}…).")
+        path = Path(self.path.text().strip())
+        # A long path has no spaces to wrap at: let it break after each folder.
+        self.status.setText(
+            f"Wrote {path.name} (SHA-256 {sha256[:16]}…) in"
+            f" {str(path.parent).replace(os.sep, os.sep + ZERO_WIDTH_SPACE)}."
+        )
+        self.status.setToolTip(str(path))
         self.confirm.setChecked(False)  # another export is another deliberate act
         self.exported.emit(sha256)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.jobs.runner import Job, JobState
+from app.vault.documents import StoredDocument
 from ui.jobs import JobQueue
 
 
@@ -23,6 +25,9 @@ def time_left(seconds: float | None) -> str:
     if seconds < 60:
         return f"about {max(1, round(seconds))} s left"
     return f"about {round(seconds / 60)} min left"
+
+
+FAILED_COLOR = QColor(192, 57, 43)  # readable on light and dark backgrounds
 
 
 def status_text(job: Job) -> str:
@@ -37,10 +42,25 @@ def status_text(job: Job) -> str:
     return f"Failed: {job.error}" if job.error else "Failed"
 
 
+# File name endings that promise something other than text.
+_NOT_TEXT_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf", ".docx")
+
+
+def document_added_note(stored: StoredDocument, name: str, stored_as: str | None) -> str:
+    """What to tell the user about a file just added: that it was in the vault already (under
+    the name `stored_as`), or that its content is text whatever its name says."""
+    if stored_as is not None:
+        return f"already in the vault as {stored_as}"
+    if stored.media_type.startswith("text/") and name.lower().endswith(_NOT_TEXT_SUFFIXES):
+        return f"added as text: the content of {name} is text, whatever its name says"
+    return ""
+
+
 class JobRow(QWidget):
     def __init__(self, job: Job, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.job = job
+        self.note = ""  # what the user should know about a finished job, e.g. a duplicate
         self.setObjectName(f"job-{job.id}")
         self.title = QLabel(job.title, objectName=f"job-{job.id}-title")
         self.title.setTextFormat(Qt.TextFormat.PlainText)  # titles carry file names
@@ -83,7 +103,22 @@ class JobRow(QWidget):
         elif running:
             self.progress.setRange(0, 0)  # busy: the total is not known yet
         if not (job.cancel_token.cancelled and not job.state.is_final):
-            self.status.setText(status_text(job))
+            status = status_text(job)
+            self.status.setText(f"{status}: {self.note}" if self.note else status)
+        failed = job.state is JobState.FAILED
+        palette = self.status.palette()
+        palette.setColor(
+            QPalette.ColorRole.WindowText,
+            FAILED_COLOR if failed else self.palette().color(QPalette.ColorRole.WindowText),
+        )
+        self.status.setPalette(palette)
+        font = self.title.font()
+        font.setBold(failed)
+        self.title.setFont(font)
+
+    def set_note(self, note: str) -> None:
+        self.note = note
+        self.refresh()
 
 
 class JobPanel(QWidget):
@@ -98,9 +133,12 @@ class JobPanel(QWidget):
         self._list_layout.setContentsMargins(0, 0, 0, 0)
         self._list_layout.setSpacing(0)
         self._list_layout.addStretch(1)
-        scroll = QScrollArea()
+        scroll = QScrollArea(objectName="jobScroll")
         scroll.setWidgetResizable(True)
         scroll.setWidget(self._list)
+        self.scroll = scroll
+        self._show_newest = False
+        scroll.verticalScrollBar().rangeChanged.connect(self._list_grew)
         self.clear_button = QPushButton("Clear finished", objectName="clearFinishedJobs")
         self.clear_button.setAccessibleName("Clear finished jobs")
         self.clear_button.clicked.connect(self.clear_finished)
@@ -125,8 +163,19 @@ class JobPanel(QWidget):
             row = JobRow(job)
             self.rows[job.id] = row
             self._list_layout.insertWidget(self._list_layout.count() - 1, row)
+            self._show_newest = True  # once the list has laid the new row out
         row.refresh()
         self.empty_label.setVisible(not self.rows)
+
+    def _list_grew(self, minimum: int, maximum: int) -> None:
+        if self._show_newest:
+            self._show_newest = False
+            self.scroll.verticalScrollBar().setValue(maximum)
+
+    def note(self, job: Job, note: str) -> None:
+        """Add a sentence to a job's row (shown after its state)."""
+        if job.id in self.rows:
+            self.rows[job.id].set_note(note)
 
     def clear_finished(self) -> None:
         for job_id, row in list(self.rows.items()):

@@ -55,6 +55,7 @@ class LibraryPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("library")
         self.vault = vault
+        self.known: dict[int, StoredDocument] = {}  # every document in the vault, by id
         self.case_filter = QComboBox(objectName="caseFilter")
         self.case_filter.setAccessibleName("Case")
         # A long case title is elided rather than widening the panel.
@@ -76,6 +77,11 @@ class LibraryPanel(QWidget):
         self.tree = QTreeWidget(objectName="documentList")
         self.tree.setAccessibleName("Documents")
         self.tree.setRootIsDecorated(False)
+        self.tree.setWordWrap(True)
+        self.no_matches = QLabel(objectName="noMatches")
+        self.no_matches.setTextFormat(Qt.TextFormat.PlainText)
+        self.no_matches.setWordWrap(True)
+        self.no_matches.hide()
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setSortingEnabled(True)
         self.tree.sortByColumn(3, Qt.SortOrder.DescendingOrder)
@@ -103,6 +109,7 @@ class LibraryPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(cases)
         layout.addLayout(filters)
+        layout.addWidget(self.no_matches)
         layout.addWidget(self.tree, 1)
 
     def focus_search(self) -> None:
@@ -118,6 +125,7 @@ class LibraryPanel(QWidget):
         shown_case = self.case_filter.currentData()
         wanted_case_id = None if shown_case == NO_CASE else shown_case
         documents = list_documents(self.vault)
+        self.known = {document.id: document for document in documents}
         _, wanted = TYPE_FILTERS[self.type_filter.currentIndex()]
         found: dict[int, str] = {}
         query = self.search_field.text().strip()
@@ -125,7 +133,7 @@ class LibraryPanel(QWidget):
             for hit in search(self.vault, query):
                 where = f"page {hit.page_number}: " if hit.page_number else ""
                 found.setdefault(hit.document_id, where + hit.snippet)
-        headers = ["Name", "Type", "Pages", "Added", "Case"] + (["Found"] if query else [])
+        headers = ["Name", "Type", "Pages", "Added", "Case"]
         self.tree.setColumnCount(len(headers))
         self.tree.setHeaderLabels(headers)
         self.tree.blockSignals(True)
@@ -140,17 +148,24 @@ class LibraryPanel(QWidget):
             columns = [document.name, type_name(document.media_type), str(document.page_count),
                        document.created_utc[:16].replace("T", " "),
                        case_titles.get(document.case_id, "")]  # fmt: skip
-            if query:
-                columns.append(found[document.id])
             item = QTreeWidgetItem(columns)
             item.setData(0, Qt.ItemDataRole.UserRole, document)
             item.setToolTip(0, document.name)
             self.tree.addTopLevelItem(item)
+            if query:  # where the words were found, under the name, across the columns
+                snippet = QTreeWidgetItem(item, [found[document.id]])
+                snippet.setData(0, Qt.ItemDataRole.UserRole, document)
+                snippet.setFirstColumnSpanned(True)
+                snippet.setForeground(0, self.palette().placeholderText())
+                snippet.setToolTip(0, found[document.id])
+                item.setExpanded(True)
             if selected is not None and document.id == selected.id:
                 self.tree.setCurrentItem(item)
         self.tree.blockSignals(False)
         for column in range(self.tree.columnCount() - 1):
             self.tree.resizeColumnToContents(column)
+        self.no_matches.setVisible(bool(query) and self.tree.topLevelItemCount() == 0)
+        self.no_matches.setText(f"No matches for “{query}”." if query else "")
         if self.current_document() != selected:
             self.document_selected.emit(self.current_document())
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
@@ -19,6 +20,7 @@ from app.paths import Home
 from app.vault import Vault
 from ui import settings
 from ui.jobs import JobQueue
+from ui.revisions import plural
 from ui.unlock import CreatePage, RecoveryCodePage, UnlockPage
 
 if TYPE_CHECKING:
@@ -34,6 +36,23 @@ _ACTIVITY = frozenset(
         QEvent.Type.TouchBegin,
     }
 )
+
+
+LOCK_REASONS = {
+    "idle": "Locked because the window was idle. Your work was saved.",
+    "user": "Locked. Your work was saved.",
+}
+
+
+def failed_attempts_before_unlock(vault: Vault) -> int:
+    """How many unlock attempts failed between the previous unlock and this one (their events
+    were written by this unlock, just before its own)."""
+    rows = vault.query(
+        "SELECT details_json FROM audit_events WHERE action = 'vault.unlock_failed' AND seq >"
+        " (SELECT coalesce(max(seq), 0) FROM audit_events WHERE action = 'vault.unlock'"
+        "  AND seq < (SELECT max(seq) FROM audit_events WHERE action = 'vault.unlock'))"
+    )
+    return sum(json.loads(details).get("attempts_without_time", 1) for (details,) in rows)
 
 
 def _preferences_keys() -> QKeySequence:
@@ -98,8 +117,19 @@ class MainWindow(QMainWindow):
         vault = bar.addMenu("&Vault")
         document = bar.addMenu("&Document")
         cases = bar.addMenu("&Cases")
+        view = bar.addMenu("Vie&w")
         tools = bar.addMenu("&Tools")
         w = self._with_workspace
+        self.show_library = self._toggle(
+            view, "&Library", "actionShowLibrary", "Ctrl+1", lambda ws: ws.library
+        )
+        self.show_page = self._toggle(
+            view, "&Page beside the text", "actionShowPage", "Ctrl+2",
+            lambda ws: ws.document_view.page_view,
+        )  # fmt: skip
+        self.show_jobs = self._toggle(
+            view, "&Jobs", "actionShowJobs", "Ctrl+3", lambda ws: ws.job_panel
+        )
         self.workspace_actions = [
             self._action(file, "&Add files…", "actionAddFiles", QKeySequence.StandardKey.Open,
                          w(lambda ws: ws.add_files_dialog())),
@@ -141,10 +171,21 @@ class MainWindow(QMainWindow):
             self._action(vault, "&Change passphrase…", "actionChangePassphrase", "",
                          w(lambda ws: ws.change_passphrase_dialog())),
             self._action(vault, "&Lock", "actionLock", "Ctrl+L", lambda: self.lock("user")),
+            self.show_library, self.show_page, self.show_jobs,
         ]  # fmt: skip
         file.addSeparator()
         self._action(file, "&Quit", "actionQuit", QKeySequence.StandardKey.Quit, self.quit)
         self._set_unlocked_actions(False)
+
+    def _toggle(self, menu, text: str, name: str, shortcut: str, panel) -> QAction:
+        """A View menu entry that shows or hides a side panel, giving the rest its room."""
+        action = self._action(
+            menu, text, name, shortcut,
+            self._with_workspace(lambda ws: panel(ws).setVisible(action.isChecked())),
+        )  # fmt: skip
+        action.setCheckable(True)
+        action.setChecked(True)
+        return action
 
     def _with_workspace(self, call):
         def slot() -> None:
@@ -193,9 +234,17 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.workspace)
         self.pages.setCurrentWidget(self.workspace)
         self._set_unlocked_actions(True)
+        for panel in (self.show_library, self.show_page, self.show_jobs):
+            panel.setChecked(True)  # a new workspace shows every panel
         self.apply_autolock()
         self.workspace.settings_saved.connect(self.apply_autolock)
         QCoreApplication.instance().installEventFilter(self)
+        failed = failed_attempts_before_unlock(vault)
+        if failed:
+            self.workspace.show_notice(
+                f"{plural(failed, 'failed attempt')} to unlock this vault since it was last"
+                " unlocked. Each is recorded in the audit log (Tools ▸ Audit log)."
+            )
         self.workspace_ready.emit(self.workspace)
 
     def apply_autolock(self) -> None:
@@ -233,10 +282,13 @@ class MainWindow(QMainWindow):
             vault.lock(reason=reason)
 
         self.tasks.submit(
-            "Lock the vault", lock_vault, on_success=self._locked, on_failure=self._locked
+            "Lock the vault",
+            lock_vault,
+            on_success=lambda _: self._locked(reason),
+            on_failure=lambda _: self._locked(reason),
         )
 
-    def _locked(self, *_: object) -> None:
+    def _locked(self, reason: str) -> None:
         # The vault closes its connection even when recording the lock failed.
         workspace = self.workspace
         self.workspace = self.vault = None
@@ -246,6 +298,7 @@ class MainWindow(QMainWindow):
             self.pages.removeWidget(workspace)
             workspace.deleteLater()
         self.unlock_page.set_busy(False)
+        self.unlock_page.status.setText(LOCK_REASONS.get(reason, "The vault was locked."))
         self.show_start_page()
         self.locked.emit()
 

@@ -6,6 +6,8 @@ Everything else the user sets is a vault setting.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMainWindow
 
@@ -37,3 +39,5 @@ def save_window(window: QMainWindow) -> None:
     stored.setValue("geometry", window.saveGeometry())
     stored.setValue("state", window.saveState())
     stored.sync()
+    # Readable by the owner only, like every file in the home (QSettings follows the umask).
+    Path(stored.fileName()).chmod(0o600)

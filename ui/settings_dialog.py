@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
     QSpinBox,
+    QStyleFactory,
     QWidget,
 )
 
@@ -36,7 +38,40 @@ APPEARANCES = {
 
 def apply_appearance(choice: str) -> None:
     _, scheme = APPEARANCES.get(choice, APPEARANCES["system"])
-    QGuiApplication.styleHints().setColorScheme(scheme)
+    hints = QGuiApplication.styleHints()
+    hints.setColorScheme(scheme)
+    application = QApplication.instance()
+    # Without a platform theme (a plain X11 window manager) the request changes nothing: then
+    # Fusion paints the chosen scheme with a palette of its own.
+    if scheme is not Qt.ColorScheme.Unknown and hints.colorScheme() != scheme:
+        if application.property("systemStyle") is None:
+            application.setProperty("systemStyle", application.style().name())
+        application.setStyle("Fusion")
+        application.setPalette(_palette(scheme))
+    elif application.property("systemStyle") is not None:
+        application.setStyle(application.property("systemStyle"))
+        application.setProperty("systemStyle", None)
+        application.setPalette(application.style().standardPalette())
+
+
+def _palette(scheme: Qt.ColorScheme) -> QPalette:
+    """Fusion's light palette, or a dark one built from the same roles."""
+    palette = QStyleFactory.create("Fusion").standardPalette()
+    if scheme is not Qt.ColorScheme.Dark:
+        return palette
+    role = QPalette.ColorRole
+    for name, color in (
+        (role.Window, "#2b2b2b"), (role.WindowText, "#e6e6e6"), (role.Base, "#1f1f1f"),
+        (role.AlternateBase, "#2f2f2f"), (role.Text, "#e6e6e6"), (role.Button, "#353535"),
+        (role.ButtonText, "#e6e6e6"), (role.ToolTipBase, "#3a3a3a"),
+        (role.ToolTipText, "#e6e6e6"), (role.Highlight, "#2f6db5"),
+        (role.HighlightedText, "#ffffff"), (role.Link, "#6ab0ff"),
+        (role.PlaceholderText, "#9a9a9a"), (role.BrightText, "#ff6b6b"),
+    ):  # fmt: skip
+        palette.setColor(name, QColor(color))
+    for name in (role.WindowText, role.Text, role.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, name, QColor("#7a7a7a"))
+    return palette
 
 
 class StoredSettings(Protocol):

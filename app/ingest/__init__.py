@@ -110,8 +110,29 @@ def _load(
         raise BadInput(f"{name}: is {kind}, which is not supported.")
     else:
         media_type = sniff.TEXT
-        pages = _text_pages(split_pages(decode_text(data, name)))
+        pages = _text_pages(split_pages(_decode_named(data, name)))
     return Document(source, media_type, hashlib.sha256(data).hexdigest(), data, pages)
+
+
+# Names that promise a format whose first bytes were not found: the file is damaged, or is
+# something else under that name.
+_NAMED_FORMATS = {".pdf": "PDF", ".docx": "Word document", ".png": "PNG image",
+                  ".jpg": "JPEG image", ".jpeg": "JPEG image", ".tif": "TIFF image",
+                  ".tiff": "TIFF image"}  # fmt: skip
+
+
+def _decode_named(data: bytes, name: str) -> str:
+    """Text, or for a file named like a format we read whose bytes are not text either: that
+    it is a damaged file of that format, not merely an unsupported one."""
+    try:
+        return decode_text(data, name)
+    except BadInput:
+        kind = _NAMED_FORMATS.get(Path(name).suffix.lower())
+        if kind is None:
+            raise
+        raise BadInput(
+            f"{name}: is a damaged {kind} (its content does not start as a {kind} does)."
+        ) from None
 
 
 def _text_pages(texts: list[str]) -> list[Page]:

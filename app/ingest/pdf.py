@@ -86,13 +86,20 @@ def _readable_characters(text: str) -> int:
     return sum(char.isprintable() and not char.isspace() and char != "\ufffd" for char in text)
 
 
-def _render_png(page: pypdfium2.PdfPage, source: str, number: int) -> bytes:
+def _render_scale(page: pypdfium2.PdfPage) -> float:
+    """Pixels per point of a rendered page."""
     width_pt, height_pt = page.get_size()
     scale = limits.PDF_RENDER_DPI / 72
     pixels = width_pt * height_pt * scale * scale
     if pixels > limits.MAX_IMAGE_PIXELS:
         # A poster-sized page: render it smaller rather than refuse it.
         scale *= (limits.MAX_IMAGE_PIXELS / pixels) ** 0.5
+    return scale
+
+
+def _render_png(page: pypdfium2.PdfPage, source: str, number: int) -> bytes:
+    width_pt, height_pt = page.get_size()
+    scale = _render_scale(page)
     if width_pt * scale < 1 or height_pt * scale < 1:
         raise BadInput(f"{source}: page {number} of the PDF has no size.")
     bitmap = page.render(scale=scale)
@@ -103,3 +110,47 @@ def _render_png(page: pypdfium2.PdfPage, source: str, number: int) -> bytes:
     finally:
         bitmap.close()
     return buffer.getvalue()
+
+
+def render_page(data: bytes, number: int, source: str) -> bytes:
+    """Page `number` (from 1) of a stored PDF as a PNG, to show beside its text layer."""
+    with _PDFIUM_LOCK:
+        pdf = _open(data, source)
+        try:
+            page = pdf[number - 1]
+            try:
+                return _render_png(page, source, number)
+            finally:
+                page.close()
+        except (pypdfium2.PdfiumError, IndexError):
+            raise BadInput(f"{source}: page {number} of the PDF is damaged.") from None
+        finally:
+            pdf.close()
+
+
+def find_text(data: bytes, number: int, needle: str, source: str) -> list[tuple[int, ...]]:
+    """Where `needle` occurs in page `number`'s text layer: boxes (x0, y0, x1, y1) in the pixels
+    of `render_page`'s image, one per line of each occurrence."""
+    with _PDFIUM_LOCK:
+        pdf = _open(data, source)
+        try:
+            page = pdf[number - 1]
+            textpage = page.get_textpage()
+            try:
+                scale, (_, height_pt) = _render_scale(page), page.get_size()
+                boxes = []
+                searcher = textpage.search(needle)
+                while (found := searcher.get_next()) is not None:
+                    index, count = found
+                    for rect in range(textpage.count_rects(index, count)):
+                        left, bottom, right, top = textpage.get_rect(rect)
+                        top, bottom = height_pt - top, height_pt - bottom  # y runs down
+                        boxes.append(tuple(round(v * scale) for v in (left, top, right, bottom)))
+                return boxes
+            finally:
+                textpage.close()
+                page.close()
+        except (pypdfium2.PdfiumError, IndexError):
+            raise BadInput(f"{source}: page {number} of the PDF is damaged.") from None
+        finally:
+            pdf.close()

@@ -6,8 +6,11 @@ from app.jobs.pipeline import (
     document_text,
     extract,
     import_document,
-    page_images,
+    pages_to_show,
+    passage_boxes,
     pending_pages,
+    render_pdf_page,
+    stored_copy,
     summarize,
 )
 from app.jobs.results import (
@@ -35,10 +38,13 @@ __all__ = [
     "import_document",
     "is_corrected",
     "latest_result",
-    "page_images",
+    "pages_to_show",
+    "passage_boxes",
     "pending_pages",
     "record_export",
+    "render_pdf_page",
     "restore_revision",
     "revisions",
+    "stored_copy",
     "summarize",
 ]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from app.errors import BadInput
 from app.fsutil import atomic_write_bytes
+from app.jobs.pipeline import text_is_corrected
 from app.jobs.results import Result, get_result
 from app.vault import Vault
 
@@ -69,9 +70,12 @@ def _docx_bytes(result: Result) -> bytes:
     content = result.content
     if result.kind == "digitize":
         document.add_heading("Digitized text", level=1)
-        for page in content["pages"]:
-            document.add_heading(f"Page {page['page']}", level=2)
-            document.add_paragraph(page["text"])
+        if text_is_corrected(content):  # the user's text as a whole: page breaks unknown
+            document.add_paragraph(content["text"])
+        else:
+            for page in content["pages"]:
+                document.add_heading(f"Page {page['page']}", level=2)
+                document.add_paragraph(page["text"])
     elif result.kind == "summarize":
         document.add_heading("Summary", level=1)
         document.add_paragraph(content["summary"])

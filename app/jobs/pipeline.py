@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from app import __version__, ingest, ocr
 from app.cancel import CancelToken
 from app.errors import Cancelled, FieldscribeError
 from app.jobs.extract import extract_fields
+from app.jobs.fieldparse import default_date_order
 from app.jobs.results import (
     JOB,
     Result,
@@ -36,7 +38,7 @@ from app.jobs.results import (
     store_result,
 )
 from app.jobs.summarize_text import summarize_text
-from app.jobs.templates import get_template
+from app.jobs.templates import Template, get_template
 from app.vault import Vault
 from app.vault.documents import store_document
 
@@ -62,9 +64,7 @@ def import_document(
 ) -> int:
     """Read a file (refusing bad input with one sentence) and store it once; its document id."""
     # PDFs and images are parsed in the OCR worker process, under a hard deadline.
-    document = ingest.load_document(
-        path, progress=progress, cancel=cancel, parser=ocr.parse_pages
-    )
+    document = ingest.load_document(path, progress=progress, cancel=cancel, parser=ocr.parse_pages)
     with vault.transaction() as tx:
         document_id, _ = store_document(
             tx,
@@ -76,16 +76,84 @@ def import_document(
     return document_id
 
 
-def page_images(vault: Vault, document_id: int) -> list[tuple[int, bytes | None, str | None]]:
-    """(page number, encoded image or None, its media type) for every page of a document."""
+def stored_copy(vault: Vault, path: str | Path) -> str | None:
+    """The name under which a file's exact bytes are already in the vault, if they are."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as file:
+            while chunk := file.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None  # importing it will say what is wrong
+    rows = vault.query("SELECT name FROM documents WHERE sha256 = ?", (digest.hexdigest(),))
+    return rows[0][0] if rows else None
+
+
+@dataclass(frozen=True)
+class PageToShow:
+    """What the window can show of a page beside its text."""
+
+    number: int
+    image: bytes | None  # a scan, a photo, or a PDF page that had no text layer
+    text: str | None  # the page's own text layer (PDF, DOCX, plain text)
+    renderable: bool  # a PDF page with a text layer: `render_pdf_page` draws it
+
+
+def pages_to_show(vault: Vault, document_id: int) -> list[PageToShow]:
+    rows = vault.query(
+        "SELECT p.number, p.image, p.text, d.media_type FROM pages p"
+        " JOIN documents d ON d.id = p.document_id WHERE p.document_id = ? ORDER BY p.number",
+        (document_id,),
+    )
     return [
-        tuple(row)
-        for row in vault.query(
-            "SELECT number, image, image_media_type FROM pages WHERE document_id = ?"
-            " ORDER BY number",
-            (document_id,),
-        )
+        PageToShow(number, image, text, image is None and media_type == "application/pdf")
+        for number, image, text, media_type in rows
     ]
+
+
+def _original(vault: Vault, document_id: int) -> tuple[bytes, str]:
+    ((content, name),) = vault.query(
+        "SELECT content, name FROM documents WHERE id = ?", (document_id,)
+    )
+    return content, name
+
+
+def render_pdf_page(vault: Vault, document_id: int, number: int) -> bytes:
+    """A page of a stored PDF drawn as a PNG (for pages whose text layer was read instead)."""
+    content, name = _original(vault, document_id)
+    return ocr.render_pdf_page(content, number, name)  # pdfium runs in the worker process
+
+
+def passage_boxes(vault: Vault, document_id: int, passage: str) -> list[tuple[int, tuple]]:
+    """Where a passage of the document's text is on its pages: (page number, box in the pixels
+    of the image shown for that page). OCR lines give their boxes; PDF text layers are searched
+    line by line. Empty when the text has no known place (DOCX, plain text, edited text)."""
+    needles = [" ".join(line.split()) for line in passage.splitlines()]
+    needles = [needle for needle in needles if len(needle) >= 3]
+    digitized = latest_result(vault, document_id, "digitize")
+    if not needles or digitized is None:
+        return []
+    boxes: list[tuple[int, tuple]] = []
+    pdf_pages_to_search = []
+    for page in digitized.content["pages"]:
+        for line in page.get("lines", []):
+            text = " ".join(line["text"].split()).casefold()
+            if line.get("box") and any(
+                needle.casefold() in text or (len(text) >= 3 and text in needle.casefold())
+                for needle in needles
+            ):
+                boxes.append((page["page"], tuple(line["box"])))
+        if page.get("lines") and not any(line.get("box") for line in page["lines"]):
+            pdf_pages_to_search.append(page["page"])
+    shown = {p.number: p for p in pages_to_show(vault, document_id)}
+    pdf_pages_to_search = [n for n in pdf_pages_to_search if n in shown and shown[n].renderable]
+    if pdf_pages_to_search:
+        content, name = _original(vault, document_id)
+        for number in pdf_pages_to_search:
+            for needle in needles:
+                found = ocr.find_pdf_text(content, number, needle, name)
+                boxes += [(number, box) for box in found]
+    return boxes
 
 
 class _CancelRecorded(Cancelled):
@@ -209,6 +277,11 @@ def _joined_text(pages: list[dict[str, Any]]) -> str:
     return "\n\n".join(page["text"] for page in pages if page["text"])
 
 
+def text_is_corrected(content: dict[str, Any]) -> bool:
+    """Whether the user corrected a digitize revision's text (its pages hold what was read)."""
+    return content["text"] != _joined_text(content["pages"])
+
+
 def digitize(
     vault: Vault,
     document_id: int,
@@ -306,10 +379,9 @@ def document_text(
     digitized = latest_result(vault, document_id, "digitize")
     if digitized is None or pending_pages(digitized.content):
         digitized = digitize(vault, document_id, progress=progress, cancel=cancel)
-    pages = digitized.content["pages"]
-    if digitized.content["text"] != _joined_text(pages):  # corrected by the user as a whole
+    if text_is_corrected(digitized.content):  # by the user, as a whole
         return digitized.content["text"], digitized
-    return PAGE_BREAK.join(page["text"] for page in pages), digitized
+    return PAGE_BREAK.join(page["text"] for page in digitized.content["pages"]), digitized
 
 
 def summarize(
@@ -345,23 +417,36 @@ def extract(
     vault: Vault,
     engine,
     document_id: int,
-    template_name: str,
+    template_name: str | Template,
     *,
     keep_corrections: bool = True,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
+    date_order: str | None = None,
 ) -> Result:
     """Fill a template's fields, each with its evidence and whether it is grounded and valid.
 
-    Filling the same template again adds a revision; with `keep_corrections` every field the
-    user corrected keeps the user's value."""
-    template = get_template(vault, template_name)
+    `template_name` is a bundled or saved template's name, or a `Template` (a schema file given
+    by its path). Ambiguous dates are read in `date_order` (default: the OS locale's) unless the
+    template sets `x-date-order`. Filling the same template again adds a revision; with
+    `keep_corrections` every field the user corrected keeps the user's value."""
+    template = (
+        template_name
+        if isinstance(template_name, Template)
+        else get_template(vault, template_name)
+    )
     text, digitized = document_text(vault, document_id, progress=progress, cancel=cancel)
     previous = latest_extract(vault, document_id, template.name)
     details = {"template_sha256": template.sha256, "source_result": digitized.result_id}
     with _job(vault, "extract", document_id, details) as job_id:
         fields, provenance = extract_fields(
-            text, template.schema, engine, progress=progress, cancel=cancel
+            text,
+            template.schema,
+            engine,
+            progress=progress,
+            cancel=cancel,
+            pages=digitized.content["pages"],  # OCR boxes: forms are read by their geometry
+            date_order=date_order or default_date_order(),
         )
         filled = {name: asdict(field) for name, field in fields.items()}
         kept = corrected_fields(vault, previous) if previous and keep_corrections else {}
@@ -411,7 +496,7 @@ def has_corrections(vault: Vault, result: Result) -> bool:
     """Whether the result holds corrections by the user that running its job again could
     replace: corrected text, values the user set, or a summary the user edited."""
     if result.kind == "digitize":
-        return result.content["text"] != _joined_text(result.content["pages"])
+        return text_is_corrected(result.content)
     if result.kind == "extract":
         return bool(corrected_fields(vault, result))
     return is_corrected(vault, result)

@@ -1,0 +1,68 @@
+"""The summary says how much of the source it covers; each section opens in place."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
+
+from app import jobs
+from tests.helpers import add_text_documents
+from tests.ui.conftest import has_ended, unlock
+
+JOB_TIMEOUT = 240_000
+CASE_NOTES = """
+12/01/2026 Home visit
+Reviewed leg ulcer on the left shin, 3 cm, clean. Dressing changed.
+
+19/01/2026 Home visit
+Started amoxicillin 500 mg three times daily for cellulitis around the ulcer.
+
+26/01/2026 Home visit
+Redness settling. Blood pressure 138/84. Plan: continue dressing twice weekly.
+"""
+
+
+def test_summary_states_its_coverage_and_opens_sections_in_place(qtbot, window, vault):
+    (document_id,) = add_text_documents(vault, 1, words=CASE_NOTES)
+    vault.lock()
+    unlock(qtbot, window)
+    workspace = window.workspace
+    workspace.library.select_document(document_id)
+    tab = workspace.document_view.summary_tab
+    qtbot.mouseClick(tab.summarize_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: bool(workspace.job_panel.rows)
+        and all(has_ended(workspace, r.job) for r in workspace.job_panel.rows.values())
+        and tab.result is not None,
+        timeout=JOB_TIMEOUT,
+    )
+    result = jobs.latest_result(workspace.vault, document_id, "summarize")
+    sections = result.content["sections"]
+    assert tab.section_list.topLevelItemCount() == len(sections)
+    assert tab.coverage.text().startswith("Covers ")
+    assert f"of {len(sections)} section" in tab.coverage.text()
+    assert "% of the source text" in tab.coverage.text()
+
+    # Click the first citation in the summary: its section opens under the summary.
+    summary = tab.text.toPlainText()
+    at = summary.index("[S") + 1
+    cursor = QTextCursor(tab.text.document())
+    cursor.setPosition(at + 1)
+    point = tab.text.cursorRect(cursor).center()
+    qtbot.mouseClick(tab.text.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    cited = summary[at : summary.index("]", at)].split(",")[0].strip()
+    item = next(
+        tab.section_list.topLevelItem(i)
+        for i in range(tab.section_list.topLevelItemCount())
+        if tab.section_list.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == cited
+    )
+    assert item.isExpanded() and tab.section_title.text().startswith(cited)
+    source = tab.section_list.itemWidget(item.child(0), 0)
+    assert source.text() == next(s["text"] for s in sections if s["id"] == cited)
+
+    # Any section opens from the keyboard too.
+    last = tab.section_list.topLevelItem(tab.section_list.topLevelItemCount() - 1)
+    tab.section_list.setCurrentItem(last)
+    tab.section_list.setFocus()
+    qtbot.keyClick(tab.section_list, Qt.Key.Key_Right)
+    assert last.isExpanded() and last.childCount() == 1
