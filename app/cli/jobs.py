@@ -13,6 +13,7 @@ from typing import Any
 
 from app.cli import common
 from app.errors import FieldscribeError
+from app.jobs.tables import export_table
 from app.jobs.templates import get_template
 
 
@@ -31,6 +32,11 @@ def register(commands: argparse._SubParsersAction) -> None:
                 required=True,
                 metavar="NAME_OR_SCHEMA_PATH",
                 help="a template's name (see `templates list`) or a JSON Schema file",
+            )
+            command.add_argument(
+                "--table",
+                metavar="OUT.csv|OUT.xlsx",
+                help="also write one table: a row per document, a column per field",
             )
 
     finder = common.add_command(commands, "search", cmd_search, "search documents and results")
@@ -124,7 +130,9 @@ def _run_batch(args: argparse.Namespace, kind: str) -> int:
     documents: list[dict[str, Any]] = []
     worst = 0
     with common.open_session(args) as session:
-        template = get_template(session.vault, args.template).name if kind == "extract" else None
+        # The Template itself, so that a schema given by its path is used as it is.
+        template = get_template(session.vault, args.template) if kind == "extract" else None
+        extracted: list[tuple[str, int]] = []  # (source, result id) for --table
         if kind != "digitize":
             session.start_engine()  # the model loads while the first file is read
         for source in args.files:
@@ -145,10 +153,14 @@ def _run_batch(args: argparse.Namespace, kind: str) -> int:
                 worst = max(worst, exc.exit_code)
                 continue
             progress.clear()
+            if kind == "extract":
+                extracted.append((source, result.result_id))
             document = _document_json(kind, source, result.content)
             documents.append(document)
             if not args.json:
                 _print_human(kind, document)
+        if getattr(args, "table", None) and extracted:
+            export_table(session.vault, extracted, args.table)
     if args.json:
         common.print_json({"documents": documents})
     return worst

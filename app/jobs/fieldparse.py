@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import locale
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -100,8 +102,26 @@ def repair_digits_near_digits(text: str) -> str:
 
 
 def _year(raw: str) -> int:
+    """A two-digit year is the nearest one not in the future ("92" is 1992, "25" is 2025)."""
     year = int(raw)
-    return year + 2000 if year < 100 else year  # a two-digit year on a current form is 20YY
+    if year >= 100:
+        return year
+    this_year = dt.date.today().year
+    year += this_year - this_year % 100
+    return year - 100 if year > this_year else year
+
+
+# Countries that write the month first (en_US, en_PH, …): everyone else reads day first.
+_MONTH_FIRST = frozenset({"US", "PH", "FM", "MH", "PW", "AS", "GU", "MP", "PR", "VI", "UM", "BZ"})
+
+
+def default_date_order() -> str:
+    """ "MDY" or "DMY" from the operating system's locale (LC_TIME, then LC_ALL / LANG)."""
+    name = locale.getlocale(locale.LC_TIME)[0] or ""
+    for variable in ("LC_ALL", "LC_TIME", "LANG"):
+        name = name or os.environ.get(variable, "")
+    country = re.split(r"[_.@-]", name)[1:2]
+    return "MDY" if country and country[0].upper() in _MONTH_FIRST else "DMY"
 
 
 def _iso(year: int, month: int, day: int) -> str | None:

@@ -20,7 +20,7 @@ from app.paths import assets_dir
 from app.vault import Vault
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,79}")
-_FIELD_TYPES = {"string", "integer", "number", "boolean"}
+_SCALAR_TYPES = {"string", "integer", "number", "boolean"}
 
 
 @dataclass(frozen=True)
@@ -39,22 +39,43 @@ class Template:
 
 
 def check_template_schema(schema: Any, where: str) -> dict[str, Any]:
-    """A template is an object schema whose properties are plain typed fields."""
+    """A template is an object schema whose properties are typed fields: a string, integer,
+    number or boolean; an array of those or of objects of those; or an object of those."""
     check_schema(schema, where)
-    if schema.get("type") != "object" or not schema.get("properties"):
-        raise BadInput(f"{where} is not a template: it needs \"type\": \"object\" and properties.")
+    if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
+        raise BadInput(f'{where} is not a template: it needs "type": "object" and properties.')
+    if not schema["properties"]:
+        raise BadInput(f"{where} is not a template: it has no properties.")
     for name, field in schema["properties"].items():
-        if field.get("type") not in _FIELD_TYPES:
-            raise BadInput(
-                f"{where}: field '{name}' must have a type of string, integer, number or boolean."
-            )
+        _check_field(field, f"{where}: field '{name}'", nested=True)
     return schema
+
+
+def _check_field(field: Any, where: str, nested: bool) -> None:
+    kind = field.get("type") if isinstance(field, dict) else None
+    if kind in _SCALAR_TYPES:
+        return
+    if nested and kind == "array" and isinstance(field.get("items"), dict):
+        _check_field(
+            field["items"], f"{where} items", nested=field["items"].get("type") == "object"
+        )
+        return
+    if nested and kind == "object" and isinstance(field.get("properties"), dict):
+        for name, child in field["properties"].items():
+            _check_field(child, f"{where} property '{name}'", nested=False)
+        return
+    raise BadInput(
+        f"{where} must have a type of string, integer, number or boolean, or be an array or "
+        "object of those."
+    )
 
 
 def load_schema_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     try:
         schema = json.loads(path.read_text(encoding="utf-8"))
+    except IsADirectoryError:
+        raise BadInput(f"{path}: is a folder, not a template file.") from None
     except OSError as exc:
         raise BadInput(f"{path}: cannot read the template ({exc.strerror}).") from None
     except (UnicodeDecodeError, ValueError) as exc:

@@ -11,6 +11,12 @@ from app.jobs.extract.spec import Candidate, FieldSpec
 from app.jobs.grounding import collapse_spaces
 from app.jobs.sections import split_sentences
 
+# The kinds of field the model may choose for: measured with and without it on the real dev
+# sets (bench/quality.py); a kind where the model did not win is filled by labels alone.
+MODEL_KINDS = frozenset(
+    {"date", "time", "number", "systolic", "diastolic", "bp", "quantity", "enum", "name",
+     "address", "dose", "pattern", "text", "boolean", "array", "object"}
+)  # fmt: skip
 PROMPT_CHARS = 2400  # the quoted excerpt the model sees: small enough for any model's context
 MAX_OPTIONS = 8
 # -- the model's part -----------------------------------------------------------------------------

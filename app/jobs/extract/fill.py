@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from app.cancel import CancelToken
 from app.engine import Engine
-from app.jobs.extract.choose import ask_model
+from app.jobs.extract.choose import MODEL_KINDS, ask_model
 from app.jobs.extract.ground import empty_result, field_result
 from app.jobs.extract.labels import assign, block_candidate, box_blocks
 from app.jobs.extract.layout import Block, text_blocks
@@ -128,7 +129,11 @@ def extract_fields(
         "date_order": specs[0].date_order if specs else schema.get("x-date-order", "DMY"),
         "model_fields": [],
     }
-    asked = {i: c for i, c in open_fields.items() if c and specs[i].name not in results}
+    asked = {
+        i: c
+        for i, c in open_fields.items()
+        if c and specs[i].name not in results and specs[i].kind in MODEL_KINDS
+    }
     if engine is not None and asked:
         if cancel is not None:
             cancel.raise_if_cancelled()
@@ -140,9 +145,12 @@ def extract_fields(
         for index, choice in choices.items():
             spec = specs[index]
             if choice is None or (choice.start, choice.end, spec.kind) in used:
-                continue  # one span is one field's value (BP parts aside, which differ in kind)
+                # none, or a span another field took (BP parts aside, which differ in kind)
+                results[spec.name] = replace(empty_result(spec), model_ran=True)
+                continue
             used.add((choice.start, choice.end, spec.kind))
-            results[spec.name] = field_result(spec, text, choice, "model")
+            kept = field_result(spec, text, choice, "model")
+            results[spec.name] = replace(kept, model_ran=True, model_kept=kept.value is not None)
             provenance["model_fields"].append(spec.name)
     progress(3, 3, "Done")
     ordered = {spec.name: results.get(spec.name) or empty_result(spec) for spec in specs}

@@ -27,6 +27,8 @@ class FieldResult:
     grounded: bool
     valid: bool
     source: str | None  # "label" | "model" | None when nothing was found
+    model_ran: bool = False  # the model was asked to choose this field's value
+    model_kept: bool = False  # and its answer is the value
 
 
 @dataclass(frozen=True)
