@@ -2,9 +2,11 @@
 and, when `tesseract` is on PATH, Tesseract. Prints; asserts nothing.
 
 .venv/bin/python bench/ocr.py [--seeds 3] [--first-seed 1000] [--engines ours,rapidocr,tesseract]
+.venv/bin/python bench/ocr.py --set ../shared/devdata/handwriting [--worst 5]
 
 CER is case- and whitespace-insensitive, averaged over pages; seconds are per image, the engine
-already loaded. Seeds from 1000 on are never used by the tests.
+already loaded. Seeds from 1000 on are never used by the tests. `--set DIR` scores real images
+instead: NAME.png (or .jpg) with its truth in NAME.txt, e.g. the dev set of handwriting lines.
 """
 
 from __future__ import annotations
@@ -63,6 +65,29 @@ def tesseract() -> Callable[[bytes], str]:
 ENGINES = {"ours": ours, "rapidocr": rapidocr_defaults, "tesseract": tesseract}
 
 
+def score_folder(folder: Path, names: list[str], worst: int) -> None:
+    """CER, empty readings and seconds per image of each engine on a folder of real images."""
+    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    pairs = [(p.read_bytes(), p.with_suffix(".txt").read_text()) for p in images]
+    for name in names:
+        read = ENGINES[name]()
+        read(pairs[0][0])  # loads the models
+        rows = []
+        for (image, truth), path in zip(pairs, images, strict=True):
+            start = time.perf_counter()
+            text = read(image)
+            rows.append(
+                (character_error_rate(truth, text), time.perf_counter() - start, path, text)
+            )
+        empty = sum(not text.strip() for *_, text in rows)
+        print(
+            f"{name}: CER {statistics.mean(r[0] for r in rows):.4f}  empty {empty}  "
+            f"{statistics.mean(r[1] for r in rows):.2f} s/image  (n={len(rows)})"
+        )
+        for cer, _, path, text in sorted(rows, key=lambda r: -r[0])[:worst]:
+            print(f"  {cer:.3f} {path.name}: {' | '.join(text.splitlines())[:100]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="notes per font and style")
@@ -70,12 +95,16 @@ def main() -> None:
     parser.add_argument("--engines", default="ours,rapidocr,tesseract")
     parser.add_argument("--styles", default=",".join(STYLES))
     parser.add_argument("--worst", type=int, default=0, help="show the N worst pages per engine")
+    parser.add_argument("--set", type=Path, help="a folder of real images with NAME.txt truth")
     args = parser.parse_args()
 
     names = [name for name in args.engines.split(",") if name]
     if "tesseract" in names and shutil.which("tesseract") is None:
         print("tesseract is not on PATH; skipped")
         names.remove("tesseract")
+    if args.set:
+        score_folder(args.set, names, args.worst)
+        return
     styles = tuple(args.styles.split(","))
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     notes = evaluation_set(seeds, styles)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from app.errors import FieldscribeError
-from app.ocr import DETECTION_MODEL, LINE_CLASSIFIER_MODEL, RECOGNITION_MODEL, ocr_version
+from app.ocr.page import DETECTION_MODEL, LINE_CLASSIFIER_MODEL, RECOGNITION_MODEL, ocr_version
 
 log = logging.getLogger("fieldscribe.ocr")
 
@@ -38,13 +38,23 @@ def detect_and_read(image: np.ndarray, min_confidence: float) -> list[Detection]
     load()
     # The engine keeps per-call settings on itself: safe only because pages are read one at a
     # time (and on two cores a second page read alongside would only slow both down).
-    result = _engine(image, text_score=min_confidence)
+    # Which steps run is such a setting too, so every call names them.
+    result = _engine(image, use_det=True, use_cls=False, use_rec=True, text_score=min_confidence)
     if result.boxes is None or result.txts is None:
         return []
     return [
         Detection(np.asarray(quad, dtype=np.float32), text, float(score))
         for quad, text, score in zip(result.boxes, result.txts, result.scores, strict=True)
     ]
+
+
+def read_line(image: np.ndarray) -> tuple[str, float]:
+    """Recognition alone on an image that holds one line of text: its text and confidence."""
+    load()
+    result = _engine(image, use_det=False, use_cls=False, use_rec=True)
+    if not result.txts:
+        return "", 0.0
+    return result.txts[0], float(result.scores[0])
 
 
 def _create():

@@ -1,5 +1,6 @@
 """The OCR pipeline as the worker process runs it (app/ocr/worker.py): decode, preprocess, read
-with RapidOCR, order into lines and paragraphs. Importing this module loads numpy and OpenCV."""
+with RapidOCR, check every line of ink was read (app/ocr/lines.py), order into lines and
+paragraphs. Importing this module loads numpy and OpenCV."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import numpy as np
 
 from app.errors import Cancelled
 from app.ingest.images import decode_image
-from app.ocr import REVIEW_BELOW, OcrLine, OcrPage, engine, layout, ocr_version, preprocess
+from app.ocr import engine, layout, preprocess
 from app.ocr.engine import Detection
+from app.ocr.lines import find_lines, ink_mask, read_line
 from app.ocr.numbers import repair_blood_pressure, repair_numbers
+from app.ocr.page import REVIEW_BELOW, OcrLine, OcrPage, ocr_version
 
 # Lines read with less confidence than this are dropped as noise (specks, ruled lines).
 MIN_CONFIDENCE = 0.5
@@ -21,6 +24,11 @@ FIRST_LONG_SIDE = 1280
 MIN_TEXT_HEIGHT = 32
 # A page read with a mean confidence under this may be upside down: try it turned round.
 _DOUBTFUL_PAGE = 0.75
+# A line of ink whose pixels detection's boxes cover at least this share of, all read surely,
+# is not read again whole.
+_COVERED = 0.9
+# An image this many times wider than high, whose one line of ink fills it, is read as a line.
+_STRIP_RATIO = 4
 
 
 def read_page(image: bytes, source: str, cancel: Event) -> OcrPage:
@@ -31,7 +39,20 @@ def read_page(image: bytes, source: str, cancel: Event) -> OcrPage:
     """
     _check(cancel)
     pixels = preprocess.prepare(decode_image(image, source))
-    turn, detections = _read_at_text_scale(pixels, cancel)
+    mask = ink_mask(pixels)
+    found = find_lines(mask)
+    if _one_line(found, pixels.shape):
+        # A strip holding one line (a crop, a label): detection, built for pages, only cuts
+        # it into fragments, and at its tenfold upscaling of so low an image takes seconds.
+        turn, detections, upright = 0, [], pixels
+    else:
+        turn, detections = _read_at_text_scale(pixels, cancel)
+        upright = pixels
+        if turn:
+            upright = np.ascontiguousarray(np.rot90(pixels, k=-turn // 90))
+            mask = ink_mask(upright)
+            found = find_lines(mask)
+    detections = _with_ink_lines(upright, mask, found, detections, cancel)
     paragraphs = layout.reading_order(detections)
     height, width = pixels.shape[:2]
     turned_size = (height, width) if turn in (90, 270) else (width, height)
@@ -62,6 +83,65 @@ def _read_at_text_scale(pixels: np.ndarray, cancel: Event) -> tuple[int, list[De
         return turn, [Detection(d.quad / scale, d.text, d.confidence) for d in detections]
     _check(cancel)
     return _read_upright(pixels, cancel)
+
+
+def _one_line(found: list[tuple[int, int, int, int]], shape: tuple[int, ...]) -> bool:
+    """Whether the image is a strip of one line of text: its only line fills most of its
+    height, and it is several times wider than high."""
+    height, width = shape[:2]
+    if len(found) != 1 or width < _STRIP_RATIO * height:
+        return False
+    _, y0, _, y1 = found[0]
+    return y1 - y0 >= 0.6 * height
+
+
+def _with_ink_lines(
+    upright: np.ndarray,
+    mask: np.ndarray,
+    found: list[tuple[int, int, int, int]],
+    detections: list[Detection],
+    cancel: Event,
+) -> list[Detection]:
+    """`detections` with every line of ink that they miss, split or doubt read whole: per line,
+    the more confident of detection's fragments and the whole line's reading is kept. A page
+    with ink never comes back empty: its lines' best readings are kept however doubtful (and
+    so flagged for review)."""
+    kept = list(detections)
+    doubtful: list[Detection] = []
+    for x0, y0, x1, y1 in found:
+        _check(cancel)
+        inside = [d for d in kept if _centre_in(d, x0, y0, x1, y1)]
+        sure = inside and min(d.confidence for d in inside) >= REVIEW_BELOW
+        if sure and _coverage(mask, inside, x0, y0, x1, y1) >= _COVERED:
+            continue
+        text, confidence = read_line(upright[y0:y1, x0:x1], mask[y0:y1, x0:x1])
+        if not text.strip() or confidence <= _mean_confidence(inside):
+            continue
+        quad = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+        whole = Detection(quad, text.strip(), confidence)
+        if confidence < MIN_CONFIDENCE and not inside:
+            doubtful.append(whole)
+            continue
+        kept = [d for d in kept if not any(d is other for other in inside)] + [whole]
+    return kept or doubtful
+
+
+def _centre_in(detection: Detection, x0: int, y0: int, x1: int, y1: int) -> bool:
+    cx, cy = detection.quad.mean(axis=0)
+    return x0 <= cx <= x1 and y0 <= cy <= y1
+
+
+def _coverage(
+    mask: np.ndarray, detections: list[Detection], x0: int, y0: int, x1: int, y1: int
+) -> float:
+    """The share of the line's ink inside the detections' boxes."""
+    inked = mask[y0:y1, x0:x1]
+    boxed = np.zeros_like(inked)
+    for detection in detections:
+        left, top = np.floor(detection.quad.min(axis=0)).astype(int) - (x0, y0)
+        right, bottom = np.ceil(detection.quad.max(axis=0)).astype(int) - (x0, y0)
+        boxed[max(top, 0) : max(bottom, 0), max(left, 0) : max(right, 0)] = True
+    return float((inked & boxed).sum()) / max(int(inked.sum()), 1)
 
 
 def _read_upright(pixels: np.ndarray, cancel: Event) -> tuple[int, list[Detection]]:

@@ -27,7 +27,7 @@ from app.ocr import worker as worker_module
 from app.worker_process import Message, WorkerDied, WorkerProcess, WorkerSilent
 
 if TYPE_CHECKING:
-    from app.ocr import OcrPage
+    from app.ocr.page import OcrPage
 
 START_TIMEOUT = 120.0  # start Python, import RapidOCR, onnxruntime and OpenCV, create sessions
 PAGE_TIMEOUT = 300.0  # a page of up to 50 megapixels, read up to three times, on a slow laptop

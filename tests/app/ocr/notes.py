@@ -136,6 +136,15 @@ def render_note(seed: int, font_path: str, style: str, *, width: int = 1200) -> 
     return Note(_photograph(page, rng), lines, font_path, style)
 
 
+def render_strip(text: str, font_path: str, seed: int, *, height: int = 64) -> bytes:
+    """One handwritten line on a white strip `height` pixels high, as a line-image set has it."""
+    rng = random.Random(f"{seed}:{Path(font_path).name}:strip")
+    font = ImageFont.truetype(font_path, int(height * 0.7))
+    strip = Image.new("L", (int(font.getlength(text) * 1.1) + 40, height), 255)
+    _draw_handwritten_line(ImageDraw.Draw(strip), 20, height * 0.7, text, font, 30, rng)
+    return _encode(strip, "PNG")
+
+
 def render_printed(lines: list[str], *, width: int = 1200, size: int = 40) -> bytes:
     """A clean PNG of printed text, one entry per line (a blank entry leaves a blank line)."""
     font = ImageFont.truetype(PRINTED_FONT, size)
