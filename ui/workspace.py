@@ -120,28 +120,32 @@ class Workspace(QWidget):
         self.status.setText(f"Model {engine.model.name if engine else 'none'}: {state}")
         self.engine_state_changed.emit(state)
 
-    def _on_tasks(self, title: str, work: Callable[[], Any], done: Callable[[], None]) -> None:
-        """Model and settings changes wait for the old model to close: off the GUI thread."""
+    def _change_models(self, title: str, work: Callable[[], Any], succeeded: str) -> None:
+        """Choosing or removing a model waits for the old one to close: off the GUI thread.
+        The outcome is shown in the models dialog, and the new model's load watched."""
+
+        def ended(sentence: str, failed: bool) -> None:
+            self._models_changed(sentence, failed=failed)
+            self._watch_engine()
+
         self.tasks.submit(
             title,
             lambda progress, cancel: work(),
-            on_success=lambda _: done(),
-            on_failure=lambda sentence: (self.show_error(sentence), done()),
+            on_success=lambda _: ended(succeeded, False),
+            on_failure=lambda sentence: ended(sentence, True),
         )
 
     def use_model(self, name: str) -> None:
-        def used() -> None:
-            self._models_changed(f"{name} is now the active model.")
-            self._watch_engine()
-
-        self._on_tasks(f"Use model {name}", lambda: self.session.use_model(name), used)
+        self._change_models(
+            f"Use model {name}",
+            lambda: self.session.use_model(name),
+            f"{name} is now the active model.",
+        )
 
     def remove_model(self, name: str) -> None:
-        def removed() -> None:
-            self._models_changed(f"Removed {name}.")
-            self._watch_engine()
-
-        self._on_tasks(f"Remove model {name}", lambda: self.session.remove_model(name), removed)
+        self._change_models(
+            f"Remove model {name}", lambda: self.session.remove_model(name), f"Removed {name}."
+        )
 
     def save_settings(self, values: dict[str, Any]) -> None:
         """Store the settings dialog's values; a new thread count reloads the model."""
@@ -149,9 +153,13 @@ class Workspace(QWidget):
         def saved() -> None:
             apply_appearance(self.session.setting(APPEARANCE_SETTING, "system"))
             self.settings_saved.emit()
-            self._watch_engine()
 
-        self._on_tasks("Save settings", lambda: self.session.save_settings(values), saved)
+        self.tasks.submit(
+            "Save settings",
+            lambda progress, cancel: self.session.save_settings(values),
+            on_success=lambda _: (saved(), self._watch_engine()),
+            on_failure=lambda sentence: (self.show_error(sentence), self._watch_engine()),
+        )
 
     def close_engine(self) -> None:
         """Off the GUI thread, while locking: wait for the load watcher, then end the model and
