@@ -19,7 +19,8 @@ CITATION = re.compile(r"\[S\d+(?:[,;] ?S\d+)*\]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 # A run of capitalized words ("Dr Amara Okafor", "Ramipril"), titles and initials included.
 _NAME_WORD = r"(?:[A-Z][a-zA-Z'’-]+|[A-Z]\.?)"
-_NAME_RUN = re.compile(rf"{_NAME_WORD}(?: {_NAME_WORD})*")
+# Never from inside a word: "mEq", "mmHg", "aVL", "i-STAT" hold no name.
+_NAME_RUN = re.compile(rf"(?<![\w'’-]){_NAME_WORD}(?: {_NAME_WORD})*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n\s*|[-*•]\s+)$")
 
 

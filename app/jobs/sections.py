@@ -1,23 +1,34 @@
 """Splitting a document into sections by its structure, and sections into sentences.
 
 Boundaries, strongest first: page breaks (form feed) always split. Then headings — Markdown
-`#` lines, short ALL-CAPS lines, short `Title:` lines with nothing after the colon — and dated
-entries (a line that starts with a date, or "Visit 3 – 12/03/2026"). Numbered items ("1. ...")
-split only a document that has neither, so a numbered plan inside a visit stays in its visit.
-A heading repeated word for word (a clinic letterhead on every visit) is boilerplate, not a
-boundary, unless the document has no other headings.
+`#` lines, short ALL-CAPS lines, short `Title:` lines with nothing after the colon, ALL-CAPS
+labels with text after them ("VITAL SIGNS: Blood pressure ...") — cited regulation or code
+sections on a line of their own ("3.125(a)", "2.40(b)(2) Repeat"), which take the short line
+under them into their title, and dated entries (a line that starts with a date, or "Visit 3 –
+12/03/2026"). Numbered items ("1. ...") split only a document that has neither, so a numbered
+plan inside a visit stays in its visit. A heading repeated word for word (a clinic letterhead
+on every visit) is boilerplate, not a boundary, unless the document has no other headings.
+
+What kind of section a heading names (diagnoses, medications, a cited regulation ...) is read
+from the lexicon assets/lexicon/sections-<language>.json (`section_kind`). Lines that a PDF or
+a transcription wrapped mid-sentence are joined first (`join_wrapped_lines`).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from dataclasses import dataclass
 
 from app.jobs.fieldparse import find_dates
+from app.paths import assets_dir
 
 _MARKDOWN = re.compile(r"^\s{0,3}#{1,6}\s+\S")
-_TITLE_LINE = re.compile(r"^\s*[A-Z][\w /&()'-]{0,48}:\s*$")
+_TITLE_LINE = re.compile(r"^\s*[A-Z][\w /&(),'-]{0,68}:\s*$")
 _NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+\S")
+# "VITAL SIGNS: Blood pressure 120/60." — an ALL-CAPS label opening a line, text after it.
+_INLINE_HEADING = re.compile(r"^\s*([A-Z][A-Z0-9 /&(),'-]{1,58}[A-Z)]):[ \t]+\S")
 # What may come before the date of a dated entry: "Visit 3 —", "Date:", "On", "Monday".
 _ENTRY_PREFIX = re.compile(
     r"(?:(?:home |follow-up |clinic |site )?(?:visit|entry|review|attendance|contact|inspection|"
@@ -37,13 +48,59 @@ _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*(?=\s+[\"'(\[]?[A-Z0-9•-])|\n")
 
 @dataclass(frozen=True)
 class Section:
-    """A part of the source: `text` is `source[start:end]` and includes its heading line."""
+    """A part of the source: `text` is `source[start:end]` and includes its heading line.
+
+    `headed` is False when the section has no heading and `title` is its own first words."""
 
     id: str
     title: str
     text: str
     start: int
     end: int
+    headed: bool = True
+
+
+@functools.cache
+def lexicon(language: str = "en") -> dict:
+    """The section lexicon: kinds and their heading cues, citation patterns, fact words."""
+    path = assets_dir() / "lexicon" / f"sections-{language}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _citation_line() -> re.Pattern[str]:
+    citation = lexicon()["citation"]
+    qualifiers = "|".join(re.escape(word) for word in citation["qualifiers"])
+    return re.compile(rf"^\s*({citation['code']})((?:[\s,;]+(?:{qualifiers}))*)\s*$", re.IGNORECASE)
+
+
+def citation_code(line: str) -> str | None:
+    """The regulation or code section a line consists of ("3.125(a) Repeat" -> "3.125(a)")."""
+    match = _citation_line().match(line)
+    return match.group(1) if match else None
+
+
+@functools.cache
+def _kind_cues() -> list[tuple[str, re.Pattern[str]]]:
+    return [
+        (entry["kind"], re.compile(r"\b(?:" + "|".join(map(re.escape, entry["cues"])) + ")"))
+        for entry in lexicon()["kinds"]
+    ]
+
+
+def section_kind(section: Section) -> str:
+    """ "citation" (one cited regulation or code section), a kind from the lexicon that the
+    heading names ("diagnoses", "medications", "procedures", "plan", "vitals_labs",
+    "allergies", "history", "exam"), or "other"."""
+    if not section.headed:
+        return "other"
+    if citation_code(section.text.split("\n", 1)[0]):
+        return "citation"
+    title = " ".join(re.sub(r"[^\w/ -]", " ", section.title.lower()).split()) + " "
+    for kind, cues in _kind_cues():
+        if cues.search(title):
+            return kind
+    return "other"
 
 
 @dataclass(frozen=True)
@@ -59,6 +116,51 @@ def _lines(text: str) -> list[_Line]:
         lines.append(_Line(start, start + len(raw.rstrip("\r\n")), raw.rstrip("\r\n")))
         start += len(raw)
     return lines
+
+
+def _inline_heading(line: str) -> str | None:
+    """The label of a line that opens with an ALL-CAPS label and goes on after its colon."""
+    match = _INLINE_HEADING.match(line)
+    if not match or len(match.group(1).split()) > 6:
+        return None
+    return match.group(1) if sum(c.isalpha() for c in match.group(1)) >= 2 else None
+
+
+def join_wrapped_lines(text: str) -> str:
+    """`text` with the line breaks inside wrapped sentences turned into spaces (same length,
+    so offsets still hold). A break is a wrap when the line before runs to the document's usual
+    full width (a PDF's or a form's hard wrap) or stops mid-sentence before a lowercase word,
+    and the line after is not a heading, list item, cited section or dated entry."""
+    lines = _lines(text)
+    lengths = sorted(len(line.text.rstrip()) for line in lines if line.text.strip())
+    # The wrap width: the length most long lines reach (their 90th percentile), if several do.
+    full = lengths[int(len(lengths) * 0.9)] if len(lengths) >= 5 else 0
+    wrapped = list(text)
+    for line, following in zip(lines, lines[1:], strict=False):
+        body, after = line.text.rstrip(), following.text.strip()
+        if not body or not after or _starts_block(following.text):
+            continue
+        ended = body.endswith((".", ":", ";", "!", "?"))
+        at_full_width = full >= 60 and len(body) >= 0.8 * full
+        if (at_full_width and not (ended and not after[0].islower())) or (
+            not ended and after[0].islower()
+        ):
+            for index in range(line.end, following.start):
+                if wrapped[index] in "\r\n":
+                    wrapped[index] = " "
+    return "".join(wrapped)
+
+
+def _starts_block(line: str) -> bool:
+    stripped = line.strip()
+    return bool(
+        _is_heading(line)
+        or _inline_heading(line)
+        or _NUMBERED.match(line)
+        or stripped.startswith(("-", "*", "•", "#"))
+        or citation_code(line)
+        or _is_dated_entry(line)
+    )
 
 
 def _is_heading(line: str) -> bool:
@@ -98,18 +200,25 @@ def _normalized(line: str) -> str:
 def split_sections(text: str) -> list[Section]:
     """The document's sections in order, numbered S1, S2, ... (none for a blank text)."""
     lines = _lines(text)
-    headings = [i for i, line in enumerate(lines) if _is_heading(line.text)]
+    headings = [
+        i for i, line in enumerate(lines) if _is_heading(line.text) or citation_code(line.text)
+    ]
     counts: dict[str, int] = {}
     for i in headings:
         counts[_normalized(lines[i].text)] = counts.get(_normalized(lines[i].text), 0) + 1
     unique = [i for i in headings if counts[_normalized(lines[i].text)] == 1]
     dated = [i for i, line in enumerate(lines) if _is_dated_entry(line.text)]
     numbered = [i for i, line in enumerate(lines) if _NUMBERED.match(line.text)]
-    starts = sorted(set(unique + dated)) or (numbered if len(numbered) >= 2 else headings)
+    labelled = [i for i, line in enumerate(lines) if _inline_heading(line.text)]
+    starts = sorted(set(unique + dated + labelled)) or (
+        numbered if len(numbered) >= 2 else headings
+    )
+    # The line under a cited section is that section's name, never a boundary of its own.
+    starts = [i for i in starts if not (i and citation_code(lines[i - 1].text))]
 
     # (offset where a section starts, its title or None to take its first line)
     cuts: list[tuple[int, str | None]] = [(0, None)]
-    cuts += [(lines[i].start, _clean_title(lines[i].text)) for i in starts]
+    cuts += [(lines[i].start, _title(lines, i)) for i in starts]
     page = 1
     for match in re.finditer("\f", text):
         page += 1
@@ -122,6 +231,20 @@ def split_sections(text: str) -> list[Section]:
         if start < end:
             pieces.append((start, end, title))
     return _merge_bare_headings(text, pieces)
+
+
+def _title(lines: list[_Line], index: int) -> str:
+    """A heading line's title; a cited section's takes the short line under it too (the
+    regulation's name: "3.125(a) Facilities, general: structural strength")."""
+    line = lines[index].text
+    label = _inline_heading(line)
+    if label:
+        return label
+    if citation_code(line) and index + 1 < len(lines):
+        name = lines[index + 1].text.strip()
+        if name and len(name.split()) <= 12 and not citation_code(name):
+            return f"{_clean_title(line)} {name.rstrip('.')}"
+    return _clean_title(line)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -137,22 +260,24 @@ def _merge_bare_headings(text: str, pieces: list[tuple[int, int, str | None]]) -
     """A heading with nothing under it ("VISIT 3" right above "12/03/2026 Home visit") joins the
     section after it, and the two titles are combined. A letterhead before the first boundary
     joins it too, without lending its title."""
-    merged: list[tuple[int, int, str]] = []
+    merged: list[tuple[int, int, str, bool]] = []
     carry: tuple[int, str | None] | None = None
     for index, (start, end, title) in enumerate(pieces):
         own_title = title
+        headed = title is not None
         title = title or _clean_title(text[start:end].split("\n", 1)[0])[:60]
         if carry is not None:
             start, title = carry[0], f"{carry[1]} — {title}" if carry[1] else title
+            headed = headed or carry[1] is not None
             carry = None
         bare = "\n" not in text[start:end] and _is_heading(text[start:end])
         if bare and index + 1 < len(pieces):
             carry = (start, own_title)
             continue
-        merged.append((start, end, title))
+        merged.append((start, end, title, headed))
     return [
-        Section(f"S{number}", title, text[start:end], start, end)
-        for number, (start, end, title) in enumerate(merged, 1)
+        Section(f"S{number}", title, text[start:end], start, end, headed)
+        for number, (start, end, title, headed) in enumerate(merged, 1)
     ]
 
 

@@ -53,3 +53,9 @@ def test_evidence_must_be_a_passage_of_the_source():
     assert occurs_in("Visit 2 —\n  12/03/2026", SOURCE)  # line breaks and spaces aside
     assert not occurs_in("pulse 79 bpm", SOURCE)
     assert not occurs_in("   ", SOURCE)
+
+
+def test_units_and_leads_written_inside_words_are_not_names():
+    source = "Potassium chloride 20 mEq daily. BP 150/90 mmHg. T waves flat in aVL. i-STAT done."
+    summary = "Potassium chloride 20 mEq daily; BP 150/90 mmHg; T waves flat in aVL; i-STAT done."
+    assert ungrounded(summary, source) == []

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from app.jobs.sections import split_sections, split_sentences
+from app.jobs.sections import (
+    citation_code,
+    join_wrapped_lines,
+    section_kind,
+    split_sections,
+    split_sentences,
+)
 
 CASE_FILE = """\
 RIVERSIDE NURSING — CONFIDENTIAL
@@ -88,4 +94,60 @@ def test_sentences_respect_abbreviations_decimals_and_lines():
         "Temp 37.2 today!",
         "Ref no. BI-5521",
         "Next line",
+    ]
+
+
+def test_an_all_caps_label_with_text_after_it_opens_a_section():
+    text = "HISTORY: Fell at home.\nVITAL SIGNS: BP 150/90, pulse 96.\nPLAN: Review in 1 week."
+    sections = split_sections(text)
+    _check_offsets(text, sections)
+    assert [s.title for s in sections] == ["HISTORY", "VITAL SIGNS", "PLAN"]
+    assert [section_kind(s) for s in sections] == ["history", "vitals_labs", "plan"]
+
+
+def test_a_cited_section_opens_a_finding_titled_with_its_code_and_name():
+    text = (
+        "3.125(a) Repeat\nFacilities, general.\nThe fence was broken.\nCorrect by 2 May 2025.\n\n"
+        "3.131(c)\nSANITATION: PESTS.\nMice were seen in the feed store.\n"
+    )
+    sections = split_sections(text)
+    _check_offsets(text, sections)
+    assert [s.title for s in sections] == [
+        "3.125(a) Repeat Facilities, general",
+        "3.131(c) SANITATION: PESTS",  # the name is no heading of its own
+    ]
+    assert [section_kind(s) for s in sections] == ["citation", "citation"]
+    assert citation_code("2.40(b)(2) Critical") == "2.40(b)(2)"
+    assert citation_code("3.5 metres of fence") is None
+
+
+def test_diagnosis_headings_of_every_form_are_one_kind():
+    for heading in ("IMPRESSION:", "PREOPERATIVE DIAGNOSIS:", "DISCHARGE DIAGNOSES:",
+                    "ASSESSMENT AND PLAN:"):  # fmt: skip
+        (section,) = split_sections(f"{heading}\n1. Pneumonia.")
+        assert section_kind(section) == "diagnoses", heading
+
+
+def test_lines_wrapped_mid_sentence_are_joined_and_nothing_else():
+    text = (
+        "The trailer had exposed electric wires and cords running along both upper sides, and a\n"
+        "light fixture without a cover was found beside the door of the animal compartment.\n"
+        "Correct by August 5, 2014.\n"
+        "Seen today for review of\n"
+        "her blood pressure.\n"
+        "PLAN:\n"
+        "1. Recheck in two weeks\n"
+        "2. Bloods\n"
+    )
+    joined = join_wrapped_lines(text)
+    assert len(joined) == len(text)  # offsets hold
+    lines = joined.splitlines()
+    assert lines[0].endswith("and a light fixture without a cover was found beside the door "
+                             "of the animal compartment.")  # fmt: skip
+    assert lines[1:] == [
+        "Correct by August 5, 2014.",
+        "Seen today for review of her blood pressure.",
+        "PLAN:",
+        "1. Recheck in two weeks",
+        "2. Bloods",
     ]
