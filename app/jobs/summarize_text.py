@@ -147,8 +147,19 @@ def _deadline_cues() -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(map(re.escape, cues)) + r")\b", re.IGNORECASE)
 
 
+@functools.cache
+def _dose() -> re.Pattern[str]:
+    """A word, then an amount in a dose unit: "Synthroid 0.05 mg", "lidocaine 1%"."""
+    units = "|".join(map(re.escape, sorted(lexicon()["dose_units"], key=len, reverse=True)))
+    return re.compile(
+        rf"[A-Za-z][\w/-]*[ \t]+(?:\([^)]{{0,30}}\)[ \t]+)?\d+(?:[.,]\d+)?(?:/\d+)?"
+        rf"[ \t]?(?:{units})(?![A-Za-z])",
+        re.IGNORECASE,
+    )
+
+
 def _has_dose(sentence: str) -> bool:
-    return any(fact.kind == "dose" for fact in find_facts(sentence))
+    return _dose().search(sentence) is not None
 
 
 def _measured(sentence: str) -> bool:
@@ -320,14 +331,28 @@ def _plan(sections: list[Section], units: list[list[_Unit]], limit: int) -> list
 
 
 def _cut_to(chosen, texts, sections, limit, length) -> None:
-    """Shorten the longest chosen sentences (those that are not diagnoses or deadlines whose
-    words count most) until the summary fits, or nothing long is left to cut."""
+    """Make the summary fit: the longest optional sentences are shortened first; then the
+    required ones, a sentence of doses to its "drug dose" phrases before anything else."""
     while length() > limit:
-        candidates = [(u.start, u.end) for picked in chosen for u in picked]
-        longest = max(candidates, key=lambda key: len(texts[key]), default=None)
+        optional = [(u.start, u.end) for picked in chosen for u in picked if not u.required]
+        required = [(u.start, u.end) for picked in chosen for u in picked if u.required]
+        longest = max(optional, key=lambda key: len(texts[key]), default=None)
+        if longest is None or len(texts[longest]) <= 60:
+            longest = max(required, key=lambda key: len(texts[key]), default=None)
         if longest is None or len(texts[longest]) <= 60:
             return
-        texts[longest] = _shorten(texts[longest], int(len(texts[longest]) * 0.75))
+        doses = _dose_phrases(texts[longest])
+        if doses and len(doses) < len(texts[longest]):
+            texts[longest] = doses
+        else:
+            texts[longest] = _shorten(texts[longest], int(len(texts[longest]) * 0.75))
+
+
+def _dose_phrases(sentence: str) -> str | None:
+    """The sentence's doses each with the word naming it, as written ("Synthroid 0.05 mg,
+    enalapril 5 mg."), or None if it has none."""
+    phrases = [match.group() for match in _dose().finditer(sentence)]
+    return ", ".join(phrases) + "." if phrases else None
 
 
 def _compress(
