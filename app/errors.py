@@ -36,6 +36,16 @@ class VaultDamaged(FieldscribeError):
     exit_code = 1
 
 
+class VaultRolledBack(VaultDamaged):
+    """The log is shorter than, or differs from, the head recorded at its last commit."""
+
+
+class ForeignKeyFile(FieldscribeError):
+    """keys.json belongs to another vault than vault.db."""
+
+    exit_code = 2
+
+
 class VaultLocked(FieldscribeError):
     exit_code = 2
 

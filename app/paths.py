@@ -33,6 +33,11 @@ class Home:
         return self.root / "failed-unlocks.json"
 
     @property
+    def log_head(self) -> Path:
+        """The audit log's size and root at the last commit, MACed (see app/vault/log_head.py)."""
+        return self.root / "log-head.json"
+
+    @property
     def models(self) -> Path:
         return self.root / "models"
 

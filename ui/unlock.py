@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.cli.common import MIN_PASSPHRASE_LENGTH
 from app.paths import Home
 from app.vault import Vault
+from app.vault.keyslots import MIN_PASSPHRASE_LENGTH
 from ui.jobs import JobQueue
 
 

@@ -10,7 +10,8 @@ from typing import Any
 ACTIONS = frozenset(
     {
         "vault.create", "vault.unlock", "vault.lock", "vault.unlock_failed",
-        "vault.passphrase_change",
+        "vault.passphrase_change", "vault.rekey", "vault.recovery_reissue",
+        "search.run",
         "case.create", "case.update",
         "document.import", "document.view", "document.delete", "document.assign",
         "job.start", "job.finish", "job.cancel", "job.fail",

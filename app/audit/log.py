@@ -1,18 +1,38 @@
-"""The vault's own audit log: reading, verifying against the signed checkpoint, exporting."""
+"""The vault's own audit log: reading, verifying against the signed checkpoint, exporting.
+
+These functions take the unlocked vault as the narrow `AuditedVault` below (app/audit never
+imports app/vault: the vault uses the log writer, not the other way round).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
-from app.audit import exchange, merkle
-from app.audit.checkpoint import CheckpointError, open_signed
+from app.audit import exchange, fhir, merkle
+from app.audit.checkpoint import Checkpoint, CheckpointError, open_signed
 from app.audit.events import AuditEvent, utc_now
-from app.errors import FieldscribeError
+from app.errors import BadInput, FieldscribeError
 from app.fsutil import atomic_write_bytes
-from app.vault import Vault
+
+FORMATS = ("jsonl", "fhir")
+
+
+class AuditedVault(Protocol):
+    """What the log needs of an unlocked vault (app.vault.Vault is one)."""
+
+    origin: str
+    device_public_key: bytes
+    fingerprint: str
+
+    def query(self, sql: str, params: tuple | dict = ...) -> list[tuple]: ...
+
+    def transaction(self) -> contextlib.AbstractContextManager[Any]: ...
 
 
 class LogTampered(FieldscribeError):
@@ -26,7 +46,7 @@ class ExportReport:
     sha256: str
 
 
-def read_events(vault: Vault) -> list[AuditEvent]:
+def read_events(vault: AuditedVault) -> list[AuditEvent]:
     rows = vault.query(
         "SELECT seq, ts_utc, actor, action, object_type, object_id, outcome, details_json"
         " FROM audit_events ORDER BY seq"
@@ -34,12 +54,19 @@ def read_events(vault: Vault) -> list[AuditEvent]:
     return [AuditEvent(*row[:7], details=json.loads(row[7])) for row in rows]
 
 
-def _verified_event_lines(vault: Vault) -> list[bytes]:
-    """Every event's canonical line, after checking the log against the signed checkpoint."""
+def fingerprint(vault: AuditedVault) -> str:
+    """The device key's fingerprint, to record when the laptop is issued (`audit fingerprint`)."""
+    return vault.fingerprint
+
+
+def _verified_events(vault: AuditedVault) -> tuple[list[AuditEvent], list[bytes]]:
+    """Every event and its canonical line, after checking the log against the signed
+    checkpoint."""
     rows = vault.query(
         "SELECT seq, ts_utc, actor, action, object_type, object_id, outcome, details_json,"
         " leaf_hash FROM audit_events ORDER BY seq"
     )
+    events: list[AuditEvent] = []
     lines: list[bytes] = []
     leaves: list[bytes] = []
     for expected_seq, row in enumerate(rows, start=1):
@@ -50,6 +77,7 @@ def _verified_event_lines(vault: Vault) -> list[bytes]:
         leaf = merkle.leaf_hash(line)
         if leaf != row[8]:
             raise LogTampered(f"The audit log is not intact: event {event.seq} was changed.")
+        events.append(event)
         lines.append(line)
         leaves.append(leaf)
     (note,) = vault.query("SELECT checkpoint FROM audit_state WHERE id = 1")[0]
@@ -64,16 +92,16 @@ def _verified_event_lines(vault: Vault) -> list[bytes]:
         )
     if merkle.root(leaves) != checkpoint.root_hash:
         raise LogTampered("The audit log is not intact: root mismatch.")
-    return lines
+    return events, lines
 
 
-def verify(vault: Vault) -> int:
+def verify(vault: AuditedVault) -> int:
     """Recompute the tree and check it against the signed checkpoint; the number of events.
 
     The outcome is itself recorded as an `audit.verify` event.
     """
     try:
-        size = len(_verified_event_lines(vault))
+        size = len(_verified_events(vault)[1])
     except LogTampered as exc:
         with vault.transaction() as tx:
             tx.audit("audit.verify", "audit_log", vault.origin, {"reason": str(exc)}, "failed")
@@ -84,26 +112,54 @@ def verify(vault: Vault) -> int:
 
 
 def export(
-    vault: Vault, out: Path, *, recipient: str | None = None, passphrase: str | None = None
+    vault: AuditedVault,
+    out: Path,
+    *,
+    recipient: str | None = None,
+    passphrase: str | None = None,
+    fmt: str = "jsonl",
 ) -> ExportReport:
-    """Write an age-encrypted `.fsaudit` file. A log that does not verify is never exported:
-    a fresh signature over a tampered log would launder the tampering."""
-    lines = _verified_event_lines(vault)
-    plaintext = exchange.build_plaintext(
-        vault.origin, vault.device_public_key, lines, vault.sign, utc_now()
-    )
-    ciphertext = exchange.encrypt(plaintext, recipient=recipient, passphrase=passphrase)
-    atomic_write_bytes(out, ciphertext)
-    sha256 = hashlib.sha256(ciphertext).hexdigest()
-    with vault.transaction() as tx:
-        tx.audit(
-            "audit.export",
-            "audit_log",
-            vault.origin,
-            {
-                "tree_size": len(lines),
-                "sha256": sha256,
-                "encrypted_to": "age-recipient" if recipient else "passphrase",
-            },
-        )
+    """Write an age-encrypted export: `jsonl` (the `.fsaudit` file `audit check` verifies) or
+    `fhir` (an R4 Bundle of AuditEvent resources for a hospital's audit repository).
+
+    A log that does not verify is never exported: a fresh signature over a tampered log would
+    launder the tampering. The export's checkpoint joins the device's chain in the same
+    transaction as the `audit.export` event; the file exists only if that commits."""
+    if fmt not in FORMATS:
+        raise BadInput(f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}.")
+    written = False
+    try:
+        with vault.transaction() as tx:
+            events, lines = _verified_events(vault)
+            sign: Callable[[Checkpoint], str] = tx.sign_in_chain
+            if fmt == "fhir":
+                plaintext = fhir.bundle(
+                    vault.origin, vault.device_public_key, events, lines, sign, utc_now()
+                )
+            else:
+                chain = [
+                    note for (note,) in vault.query("SELECT note FROM checkpoints ORDER BY id")
+                ]
+                plaintext = exchange.build_plaintext(
+                    vault.origin, vault.device_public_key, lines, chain, sign, utc_now()
+                )
+            ciphertext = exchange.encrypt(plaintext, recipient=recipient, passphrase=passphrase)
+            sha256 = hashlib.sha256(ciphertext).hexdigest()
+            tx.audit(
+                "audit.export",
+                "audit_log",
+                vault.origin,
+                {
+                    "tree_size": len(lines),
+                    "sha256": sha256,
+                    "format": fmt,
+                    "encrypted_to": "age-recipient" if recipient else "passphrase",
+                },
+            )
+            atomic_write_bytes(out, ciphertext)
+            written = True
+    except BaseException:
+        if written:  # the commit failed after the file was written: no export without its record
+            out.unlink(missing_ok=True)
+        raise
     return ExportReport(out, len(lines), sha256)

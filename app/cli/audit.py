@@ -1,8 +1,9 @@
-"""`fieldscribe audit log | verify | export | check`."""
+"""`fieldscribe audit log | verify | fingerprint | export | check`."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -27,6 +28,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         cmd_verify,
         "recompute the log's Merkle tree and check it against the signed checkpoint",
     )
+    common.add_command(
+        audit_commands,
+        "fingerprint",
+        cmd_fingerprint,
+        "print the device key's fingerprint, to record when the laptop is issued",
+    )
 
     # Here --passphrase-file is the export's passphrase; give the vault's before `audit`
     # (fieldscribe --passphrase-file VAULT_PW audit export ...) or in FIELDSCRIBE_PASSPHRASE_FILE.
@@ -45,6 +52,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         dest="export_passphrase_file",
         metavar="FILE",
         help="encrypt with the passphrase in FILE",
+    )
+    export.add_argument(
+        "--format",
+        dest="export_format",
+        choices=log.FORMATS,
+        default="jsonl",
+        help="jsonl: the .fsaudit file `audit check` verifies (default); "
+        "fhir: a FHIR R4 Bundle of AuditEvent resources",
     )
 
     check = common.add_command(
@@ -65,6 +80,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     check.add_argument(
         "--previous", metavar="OLD_FILE", help="an earlier export that this one must extend"
+    )
+    check.add_argument(
+        "--expect-fingerprint",
+        metavar="FP",
+        help="the device key's fingerprint on record (`audit fingerprint`): any other key fails",
     )
 
 
@@ -90,6 +110,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fingerprint(args: argparse.Namespace) -> int:
+    with common.unlocked_vault(args) as vault:
+        print(log.fingerprint(vault))
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     passphrase = None
     if args.export_passphrase_file:
@@ -98,7 +124,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise BadInput(f"{out}: the folder {out.parent} does not exist.")
     with common.unlocked_vault(args) as vault:
-        report = log.export(vault, out, recipient=args.recipient, passphrase=passphrase)
+        report = log.export(
+            vault, out, recipient=args.recipient, passphrase=passphrase, fmt=args.export_format
+        )
     print(f"Exported {report.events} events to {report.path} (SHA-256 {report.sha256}).")
     return 0
 
@@ -115,8 +143,11 @@ def cmd_check(args: argparse.Namespace) -> int:
             identity_text=identity,
             passphrase=passphrase,
             previous=Path(args.previous) if args.previous else None,
+            expected_fingerprint=args.expect_fingerprint,
         )
     except exchange.Tampered as exc:
         raise ExportTampered(str(exc)) from exc
-    print(report)
+    print(report.text)
+    if report.caution:
+        print(f"fieldscribe: {report.caution}", file=sys.stderr)
     return 0

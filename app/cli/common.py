@@ -15,10 +15,9 @@ from typing import Any
 from app.errors import BadInput
 from app.paths import Home, resolve_home
 from app.session import Session
-from app.vault import Vault
+from app.vault import Vault, keyslots
 
 PASSPHRASE_FILE_ENV = "FIELDSCRIBE_PASSPHRASE_FILE"
-MIN_PASSPHRASE_LENGTH = 8
 
 
 def add_global_options(
@@ -102,8 +101,7 @@ def new_passphrase(path: str | None, prompt: str = "New passphrase: ") -> str:
         passphrase = _prompt(prompt)
         if _prompt("Repeat it: ") != passphrase:
             raise BadInput("The two passphrases differ; nothing was changed.")
-    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
-        raise BadInput(f"A passphrase needs at least {MIN_PASSPHRASE_LENGTH} characters.")
+    keyslots.check_new_passphrase(passphrase)  # the policy lives in the core
     return passphrase
 
 

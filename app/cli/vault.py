@@ -1,11 +1,12 @@
-"""`fieldscribe init`, `unlock-test`, `change-passphrase`."""
+"""`fieldscribe init`, `unlock-test`, `change-passphrase`, `rekey`, `recovery-code --new`."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from app.cli import common
-from app.errors import VaultExists
+from app.errors import BadInput, VaultExists
 from app.vault import Vault
 
 
@@ -33,6 +34,20 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="read the new passphrase from FILE instead of asking twice",
     )
+    common.add_command(
+        commands,
+        "rekey",
+        cmd_rekey,
+        "re-encrypt the vault under a new data key (old copies of keys.json stop working) and "
+        "issue a new recovery code; the passphrase is asked again",
+    )
+    recovery = common.add_command(
+        commands,
+        "recovery-code",
+        cmd_recovery_code,
+        "issue a new recovery code and retire the old one (the passphrase is asked again)",
+    )
+    recovery.add_argument("--new", action="store_true", required=True, help="issue a new code")
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -46,12 +61,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     vault.lock(reason="command finished")
     print(f"Created the vault at {home.root}.")
     print()
+    _print_recovery_code(recovery_code)
+    return 0
+
+
+def _print_recovery_code(recovery_code: str) -> None:
     print("Recovery code — it opens the vault if the passphrase is lost. It is shown only now:")
     print("write it down and keep it apart from this computer.")
     print()
     print(f"    {recovery_code}")
     print()
-    return 0
 
 
 def cmd_unlock_test(args: argparse.Namespace) -> int:
@@ -66,4 +85,39 @@ def cmd_change_passphrase(args: argparse.Namespace) -> int:
     with common.unlocked_vault(args, current) as vault:
         vault.change_passphrase(current, common.new_passphrase(args.new_passphrase_file))
     print("The passphrase was changed; the recovery code still works.")
+    print(
+        "An old copy of keys.json still opens the vault with the old passphrase: run "
+        "`fieldscribe rekey` to re-encrypt the vault so that no old copy does.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _show_progress(done: int, total: int, message: str) -> None:
+    if sys.stderr.isatty():
+        print(f"\r[{done}/{total}] {message}…\033[K", end="", file=sys.stderr, flush=True)
+
+
+def cmd_rekey(args: argparse.Namespace) -> int:
+    passphrase = common.vault_passphrase(args)
+    with common.unlocked_vault(args, passphrase) as vault:
+        recovery_code = vault.rekey(passphrase, progress=_show_progress)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print("The vault was re-encrypted under a new data key: old copies of keys.json no longer")
+    print("open it. The passphrase is unchanged; the old recovery code no longer works.")
+    print()
+    _print_recovery_code(recovery_code)
+    return 0
+
+
+def cmd_recovery_code(args: argparse.Namespace) -> int:
+    if not args.new:
+        raise BadInput("Use `recovery-code --new` to issue a new recovery code.")
+    secret = common.vault_passphrase(args)
+    with common.unlocked_vault(args, secret) as vault:
+        recovery_code = vault.new_recovery_code(secret)
+    print("A new recovery code was issued; the old one no longer opens this vault's keys.json.")
+    print()
+    _print_recovery_code(recovery_code)
     return 0

@@ -11,6 +11,7 @@ import itertools
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -108,7 +109,9 @@ class JobRunner:
             except FieldscribeError as exc:
                 job.state, job.error = JobState.FAILED, str(exc)
             except Exception as exc:  # a bug: logged with its traceback, one sentence for the user
-                log.exception("job %d (%s) failed", job.id, job.title)
+                # Ids and the error's class only: a title or a message can name a file.
+                frames = "".join(traceback.format_tb(exc.__traceback__))
+                log.error("job %d failed: %s\n%s", job.id, type(exc).__name__, frames)
                 job.state = JobState.FAILED
                 job.error = f"An internal error stopped this job ({type(exc).__name__})."
         finally:

@@ -81,8 +81,7 @@ def index_text(
     result_id: int | None = None,
 ) -> None:
     tx.execute(
-        "INSERT INTO search_index (text, document_id, page_number, result_id)"
-        " VALUES (?, ?, ?, ?)",
+        "INSERT INTO search_index (text, document_id, page_number, result_id) VALUES (?, ?, ?, ?)",
         (text, document_id, page_number, result_id),
     )
 
@@ -117,14 +116,20 @@ def fts_query(text: str) -> str:
 
 
 def search(vault: Vault, text: str, limit: int = 50) -> list[SearchHit]:
+    """Search every page and result; audited (`search.run`) with a keyed hash of the words,
+    never the words themselves: a search can name a patient."""
     query = fts_query(text)
     if not query:
         return []
-    rows = vault.query(
-        "SELECT s.document_id, d.name, s.page_number, s.result_id,"
-        " snippet(search_index, 0, '[', ']', '…', 12)"
-        " FROM search_index s JOIN documents d ON d.id = s.document_id"
-        " WHERE search_index MATCH ? ORDER BY rank LIMIT ?",
-        (query, limit),
-    )
+    with vault.transaction() as tx:
+        rows = tx.execute(
+            "SELECT s.document_id, d.name, s.page_number, s.result_id,"
+            " snippet(search_index, 0, '[', ']', '…', 12)"
+            " FROM search_index s JOIN documents d ON d.id = s.document_id"
+            " WHERE search_index MATCH ? ORDER BY rank LIMIT ?",
+            (query, limit),
+        ).fetchall()
+        words = " ".join(text.split()).casefold()
+        tx.audit("search.run", "search", "query",
+                 {"query_hmac": tx.keyed_hash(words), "hits": len(rows)})  # fmt: skip
     return [SearchHit(*row) for row in rows]

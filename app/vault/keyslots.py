@@ -4,6 +4,12 @@
 same random 32-byte data key with AES-256-GCM under a key derived from its secret by Argon2id.
 A failed GCM tag means the secret is wrong; a slot whose checksum no longer matches means the
 file itself is damaged. The two are reported differently and neither ever rewrites the file.
+
+The file names its vault: `vault_id` is the random salt SQLCipher keeps in the first 16 bytes of
+`vault.db`, readable without the key. The vault id and the slot's KDF parameters are in each
+slot's AES-GCM associated data, so a slot moved to another vault or with edited parameters fails
+authentication, and a whole key file from another vault is told apart before any key derivation.
+During a rekey the file also holds the previous vault's slots (`previous`) until the swap is done.
 """
 
 from __future__ import annotations
@@ -20,12 +26,15 @@ from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from app.errors import VaultDamaged, WrongPassphrase
+from app.errors import BadInput, VaultDamaged, WrongPassphrase
 from app.fsutil import atomic_write_bytes
 
 KEY_FILE_FORMAT = "fieldscribe-keys"
-KEY_FILE_VERSION = 1
+KEY_FILE_VERSION = 2
+_UNBOUND_VERSION = 1  # before slots were bound to their vault: still read, rewritten by rekey
 DATA_KEY_BYTES = 32
+VAULT_ID_BYTES = 16  # SQLCipher's per-database salt
+MIN_PASSPHRASE_LENGTH = 8
 PASSPHRASE_SLOT = "passphrase"
 RECOVERY_SLOT = "recovery"
 
@@ -47,6 +56,25 @@ class KdfParams:
 # 256 MiB, three passes: about 0.35 s on an idle 2-core laptop, under a second when it is busy
 # (bench/vault.py prints the figure). Stronger than OWASP's minimum for Argon2id.
 DEFAULT_KDF = KdfParams(time_cost=3, memory_kib=256 * 1024, parallelism=2)
+# What a key file may ask for: a crafted file must not make an unlock exhaust memory or time.
+KDF_BOUNDS = {
+    "time_cost": (1, 16),
+    "memory_kib": (8 * 1024, 2 * 1024 * 1024),
+    "parallelism": (1, 16),
+}
+
+
+def check_new_passphrase(passphrase: str) -> None:
+    """The passphrase policy both front ends inherit; BadInput with the reason."""
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise BadInput(f"A passphrase needs at least {MIN_PASSPHRASE_LENGTH} characters.")
+
+
+@dataclass(frozen=True)
+class KeyFile:
+    vault_id: str | None  # hex; None in an unbound (version 1) file
+    slots: dict[str, dict]
+    previous: KeyFile | None = None  # the vault before an unfinished rekey
 
 
 def new_data_key() -> bytes:
@@ -94,71 +122,111 @@ def _slot_checksum(slot: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def _aad(slot_id: str) -> bytes:
-    return f"{KEY_FILE_FORMAT}:{KEY_FILE_VERSION}:{slot_id}".encode()
+def _aad(slot_id: str, vault_id: str | None, kdf: KdfParams) -> bytes:
+    """A bound slot's associated data names its vault and its KDF cost; an unbound slot's (made
+    before binding, read until rekey replaces it) only the file format and the slot."""
+    if vault_id is None:
+        return f"{KEY_FILE_FORMAT}:{_UNBOUND_VERSION}:{slot_id}".encode()
+    bound = {"format": KEY_FILE_FORMAT, "version": KEY_FILE_VERSION, "slot": slot_id,
+             "vault_id": vault_id, "kdf": asdict(kdf)}  # fmt: skip
+    return json.dumps(bound, sort_keys=True, separators=(",", ":")).encode()
 
 
-def make_slot(slot_id: str, secret: str, data_key: bytes, kdf: KdfParams) -> dict:
+def make_slot(slot_id: str, secret: str, data_key: bytes, kdf: KdfParams, vault_id: str) -> dict:
     salt = secrets.token_bytes(16)
     nonce = secrets.token_bytes(12)
-    wrapped = AESGCM(_derive(secret, salt, kdf)).encrypt(nonce, data_key, _aad(slot_id))
+    wrapped = AESGCM(_derive(secret, salt, kdf)).encrypt(
+        nonce, data_key, _aad(slot_id, vault_id, kdf)
+    )
     slot = {
         "id": slot_id,
         "kdf": {"name": "argon2id", **asdict(kdf)},
         "salt": _b64(salt),
         "nonce": _b64(nonce),
         "wrapped_key": _b64(wrapped),
+        "bound": True,
     }
     slot["checksum"] = _slot_checksum(slot)
     return slot
 
 
-def write_key_file(path: Path, slots: list[dict]) -> None:
-    document = {"format": KEY_FILE_FORMAT, "version": KEY_FILE_VERSION, "slots": slots}
+def _section(key_file: KeyFile) -> dict:
+    return {"vault_id": key_file.vault_id, "slots": list(key_file.slots.values())}
+
+
+def write_key_file(path: Path, key_file: KeyFile) -> None:
+    document = {"format": KEY_FILE_FORMAT, "version": KEY_FILE_VERSION, **_section(key_file)}
+    if key_file.previous is not None:
+        document["previous"] = _section(key_file.previous)
     atomic_write_bytes(path, (json.dumps(document, indent=2) + "\n").encode())
 
 
-def read_slots(path: Path) -> list[dict]:
-    """The slots of a key file, each checked against its checksum."""
+def _read_section(section: dict, version: int) -> KeyFile:
+    vault_id = None
+    if version == KEY_FILE_VERSION:
+        vault_id = section["vault_id"]
+        if not isinstance(vault_id, str) or len(bytes.fromhex(vault_id)) != VAULT_ID_BYTES:
+            raise ValueError("its vault id is malformed")
+    slots = {}
+    for slot in section["slots"]:
+        if slot.get("checksum") != _slot_checksum(slot):
+            raise ValueError(f"slot {slot.get('id')!r} does not match its checksum")
+        slots[slot["id"]] = slot
+    return KeyFile(vault_id, slots)
+
+
+def read_key_file(path: Path) -> KeyFile:
+    """The key file's vault id and slots, each slot checked against its checksum."""
     try:
         document = json.loads(path.read_bytes())
         if document.get("format") != KEY_FILE_FORMAT:
             raise ValueError("not a Fieldscribe key file")
-        if document.get("version") != KEY_FILE_VERSION:
-            raise ValueError(f"key file version {document.get('version')} is not supported")
-        slots = document["slots"]
-        for slot in slots:
-            if slot.get("checksum") != _slot_checksum(slot):
-                raise ValueError(f"slot {slot.get('id')!r} does not match its checksum")
-        return slots
+        version = document.get("version")
+        if version not in (KEY_FILE_VERSION, _UNBOUND_VERSION):
+            raise ValueError(f"key file version {version} is not supported")
+        key_file = _read_section(document, version)
+        if "previous" in document:
+            previous = _read_section(document["previous"], version)
+            key_file = KeyFile(key_file.vault_id, key_file.slots, previous)
+        return key_file
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise VaultDamaged(f"The vault's key file {path} is damaged ({exc}).") from exc
 
 
-def _unwrap(slot: dict, secret: str) -> bytes:
+def _kdf_of(slot: dict) -> KdfParams:
+    fields = dict(slot["kdf"])
+    if fields.pop("name") != "argon2id":
+        raise ValueError("unknown key derivation")
+    kdf = KdfParams(**fields)
+    for name, (low, high) in KDF_BOUNDS.items():
+        value = getattr(kdf, name)
+        if not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"its {name} {value!r} is outside {low}..{high}")
+    return kdf
+
+
+def _unwrap(slot: dict, secret: str, vault_id: str | None) -> bytes:
     try:
-        kdf_fields = dict(slot["kdf"])
-        if kdf_fields.pop("name") != "argon2id":
-            raise ValueError("unknown key derivation")
-        kdf = KdfParams(**kdf_fields)
+        kdf = _kdf_of(slot)
         salt = base64.b64decode(slot["salt"], validate=True)
         nonce = base64.b64decode(slot["nonce"], validate=True)
         wrapped = base64.b64decode(slot["wrapped_key"], validate=True)
     except (KeyError, TypeError, ValueError) as exc:
         raise VaultDamaged(f"Key slot {slot.get('id')!r} is damaged ({exc}).") from exc
+    aad = _aad(slot["id"], vault_id if slot.get("bound") is True else None, kdf)
     try:
-        return AESGCM(_derive(secret, salt, kdf)).decrypt(nonce, wrapped, _aad(slot["id"]))
+        return AESGCM(_derive(secret, salt, kdf)).decrypt(nonce, wrapped, aad)
     except InvalidTag:
         raise WrongPassphrase() from None
 
 
-def unwrap_data_key(path: Path, secret: str) -> tuple[bytes, str]:
+def unwrap_data_key(key_file: KeyFile, secret: str) -> tuple[bytes, str]:
     """The data key and the id of the slot that opened it; WrongPassphrase if none does.
 
     A secret shaped like a recovery code is tried on the recovery slot first. Anything else
     costs one key derivation, so a wrong passphrase is as slow as a right one and no slower.
     """
-    slots = {slot["id"]: slot for slot in read_slots(path)}
+    slots = key_file.slots
     attempts: list[tuple[str, str]] = []
     recovery = normalize_recovery_code(secret)
     if recovery is not None and RECOVERY_SLOT in slots:
@@ -167,7 +235,7 @@ def unwrap_data_key(path: Path, secret: str) -> tuple[bytes, str]:
         attempts.append((PASSPHRASE_SLOT, normalize_passphrase(secret)))
     for slot_id, candidate in attempts:
         try:
-            return _unwrap(slots[slot_id], candidate), slot_id
+            return _unwrap(slots[slot_id], candidate, key_file.vault_id), slot_id
         except WrongPassphrase:
             continue
     raise WrongPassphrase()
@@ -175,5 +243,5 @@ def unwrap_data_key(path: Path, secret: str) -> tuple[bytes, str]:
 
 def replace_slot(path: Path, new_slot: dict) -> None:
     """Rewrite one slot, keeping the others as they are."""
-    slots = [slot for slot in read_slots(path) if slot["id"] != new_slot["id"]]
-    write_key_file(path, [*slots, new_slot])
+    key_file = read_key_file(path)
+    write_key_file(path, KeyFile(key_file.vault_id, {**key_file.slots, new_slot["id"]: new_slot}))

@@ -138,6 +138,29 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE result_revisions ADD COLUMN made_by_json TEXT;
     """,
+    # 3: every checkpoint the device signed, in order (each names the one before it), and the
+    # key of the keyed hash that stands for a search's words in the log. A vault from before
+    # starts its chain at its latest checkpoint.
+    """
+    CREATE TABLE checkpoints (
+        id INTEGER PRIMARY KEY,
+        tree_size INTEGER NOT NULL,
+        note TEXT NOT NULL
+    );
+    CREATE TRIGGER checkpoints_are_never_updated
+    BEFORE UPDATE ON checkpoints
+    BEGIN
+        SELECT RAISE(ABORT, 'the checkpoint chain is append-only');
+    END;
+    CREATE TRIGGER checkpoints_are_never_deleted
+    BEFORE DELETE ON checkpoints
+    BEGIN
+        SELECT RAISE(ABORT, 'the checkpoint chain is append-only');
+    END;
+    INSERT INTO checkpoints (tree_size, note) SELECT tree_size, checkpoint FROM audit_state;
+    ALTER TABLE device ADD COLUMN query_key BLOB;
+    UPDATE device SET query_key = randomblob(32);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
