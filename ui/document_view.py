@@ -23,9 +23,7 @@ from PySide6.QtGui import (
     QTextCursor,
 )
 from PySide6.QtWidgets import (
-    QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QPlainTextEdit,
@@ -34,8 +32,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QTextBrowser,
     QTextEdit,
@@ -47,13 +43,12 @@ from PySide6.QtWidgets import (
 )
 
 from app import jobs
-from app.errors import BadInput
-from app.jobs import templates
 from app.jobs.pipeline import has_corrections, latest_extract
 from app.jobs.runner import Job, JobState
 from app.vault import Vault
 from app.vault.documents import StoredDocument, record_view
 from ui.job_panel import status_text
+from ui.extract_tab import ExtractTab
 from ui.jobs import JobQueue
 from ui.revisions import (
     RevisionHistoryDialog,
@@ -61,13 +56,10 @@ from ui.revisions import (
     ask_keep_corrections,
     plural,
 )
-from ui.settings import DEFAULT_TEMPLATE_SETTING
 
 REVIEW_COLOR = QColor(255, 214, 102, 140)  # low-confidence lines: amber, readable in dark mode
 EVIDENCE_COLOR = QColor(102, 178, 255, 140)
 UNGROUNDED_COLOR = QColor(231, 76, 60, 110)
-GOOD_COLOR = QColor(46, 204, 113, 90)
-BAD_COLOR = QColor(231, 76, 60, 90)
 CITATION = re.compile(r"\[(S\d+(?:\s*,\s*S\d+)*)\]")
 
 
@@ -659,161 +651,6 @@ def _item_text(item: Any) -> str:
     if isinstance(item, dict) and isinstance(item.get("text"), str):
         return item["text"]
     return json.dumps(item, ensure_ascii=False)
-
-
-def _value_text(value: Any) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-def _parse_value(text: str, previous: Any) -> Any:
-    """The edited cell as the field's type where it clearly is one, else the text."""
-    if text == "":
-        return None
-    if isinstance(previous, bool):
-        return {"true": True, "yes": True, "false": False, "no": False}.get(text.lower(), text)
-    if isinstance(previous, int | float):
-        try:
-            return int(text) if isinstance(previous, int) else float(text)
-        except ValueError:
-            return text
-    return text
-
-
-class ExtractTab(QWidget):
-    """Fields extracted with a template; values are editable, evidence shown in the text."""
-
-    extract_requested = Signal(str)  # template name
-    COLUMNS = ("Field", "Value", "Evidence", "Grounded", "Valid", "Source")
-
-    def __init__(self, vault: Vault, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("extractTab")
-        self.vault = vault
-        self.result: jobs.Result | None = None
-        self.template_problem = ""  # why no templates could be listed, if so
-        self.template = QComboBox(objectName="templateCombo")
-        self.template.setAccessibleName("Template")
-        self.extract_button = QPushButton("Extract", objectName="extractButton")
-        self.extract_button.setToolTip("Fill the template from this document (Ctrl+Shift+X)")
-        self.extract_button.clicked.connect(
-            lambda: self.extract_requested.emit(self.template.currentText())
-        )
-        self.status = plain_label("", "extractStatus")
-        self.table = QTableWidget(0, len(self.COLUMNS), objectName="fieldsTable")
-        self.table.setAccessibleName("Extracted fields")
-        self.table.setHorizontalHeaderLabels(self.COLUMNS)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.itemChanged.connect(self._value_edited)
-        self.table.currentCellChanged.connect(lambda row, *_: self._show_evidence(row))
-        self.source_text = QPlainTextEdit(objectName="evidenceText")
-        self.source_text.setReadOnly(True)
-        self.source_text.setAccessibleName("Document text with the selected field's evidence")
-        self.evidence_status = plain_label("", "evidenceStatus")
-
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Template:"))
-        bar.addWidget(self.template, 1)
-        bar.addWidget(self.extract_button)
-        lower = QWidget()
-        lower_layout = QVBoxLayout(lower)
-        lower_layout.setContentsMargins(0, 0, 0, 0)
-        lower_layout.addWidget(self.evidence_status)
-        lower_layout.addWidget(self.source_text, 1)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.table)
-        splitter.addWidget(lower)
-        layout = QVBoxLayout(self)
-        layout.addLayout(bar)
-        layout.addWidget(self.status)
-        layout.addWidget(splitter, 1)
-
-    def reload_templates(self) -> None:
-        current = self.template.currentText() or self.vault.get_setting(DEFAULT_TEMPLATE_SETTING)
-        self.template.clear()
-        self.template_problem = ""
-        try:
-            names = [template.name for template in templates.list_templates(self.vault)]
-        except BadInput as exc:  # a broken template file: say so, the rest still works
-            names = []
-            self.template_problem = str(exc)
-            self.status.setText(self.template_problem)
-        self.template.addItems(names)
-        if current:
-            self.template.setCurrentText(current)
-        self.extract_button.setEnabled(self.template.count() > 0)
-
-    def show_result(self, result: jobs.Result | None, source_text: str) -> None:
-        self.result = result
-        self.source_text.setPlainText(source_text)
-        self.evidence_status.setText(
-            "Select a field to see its evidence." if source_text else "Digitize first."
-        )
-        self.table.blockSignals(True)
-        self.table.setRowCount(0)
-        fields = result.content.get("fields", {}) if result else {}
-        for row, (name, field) in enumerate(fields.items()):
-            self.table.insertRow(row)
-            grounded, valid = bool(field.get("grounded")), bool(field.get("valid"))
-            cells = (
-                name,
-                _value_text(field.get("value")),
-                field.get("evidence") or "",
-                "✓ grounded" if grounded else "✗ not in source",
-                "✓ valid" if valid else "✗ invalid",
-                field.get("source") or "",
-            )
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if column != 1:
-                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                self.table.setItem(row, column, item)
-            self.table.item(row, 0).setData(Qt.ItemDataRole.UserRole, name)
-            self.table.item(row, 3).setBackground(GOOD_COLOR if grounded else BAD_COLOR)
-            self.table.item(row, 4).setBackground(GOOD_COLOR if valid else BAD_COLOR)
-        self.table.blockSignals(False)
-        self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        if result is None:
-            self.status.setText(
-                self.template_problem or "No fields yet: choose a template and press Extract."
-            )
-        else:
-            name = result.content.get("template", "")
-            self.status.setText(f"Template {name}  ·  revision {result.revision}")
-            if name:
-                self.template.setCurrentText(name)
-
-    def _value_edited(self, item: QTableWidgetItem) -> None:
-        if item.column() != 1 or self.result is None:
-            return
-        name = self.table.item(item.row(), 0).data(Qt.ItemDataRole.UserRole)
-        fields = dict(self.result.content["fields"])
-        fields[name] = {**fields[name], "value": _parse_value(item.text(), fields[name]["value"])}
-        row = item.row()
-        updated = jobs.edit_result(
-            self.vault, self.result.result_id, {**self.result.content, "fields": fields}
-        )
-        self.show_result(updated, self.source_text.toPlainText())
-        self.table.setCurrentCell(row, 1)
-
-    def _show_evidence(self, row: int) -> None:
-        if row < 0 or self.table.item(row, 2) is None:
-            return
-        evidence = self.table.item(row, 2).text()
-        if not evidence:
-            self.source_text.setExtraSelections([])
-            self.evidence_status.setText("This field has no evidence.")
-            return
-        found = highlight(self.source_text, [evidence], EVIDENCE_COLOR)
-        if found:
-            self.source_text.setTextCursor(found[0].cursor)
-            self.source_text.ensureCursorVisible()
-            self.evidence_status.setText("The highlighted passage is this field's evidence.")
-        else:
-            self.evidence_status.setText("This field's evidence does not occur in the text.")
 
 
 class DocumentJobBar(QWidget):

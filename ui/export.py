@@ -29,6 +29,7 @@ from app import jobs
 from app.errors import BadInput
 from app.fsutil import atomic_write_bytes
 from app.jobs.pipeline import text_is_corrected
+from app.jobs.tables import cell_text, checks_text
 from app.vault import Vault
 from app.vault.documents import StoredDocument
 from ui.jobs import JobQueue
@@ -83,12 +84,8 @@ def result_pdf(document_name: str, result: jobs.Result) -> bytes:
         for column, title in enumerate(("Field", "Value", "Evidence", "Checks")):
             table.cellAt(0, column).firstCursorPosition().insertText(title, subheading)
         for row, (name, field) in enumerate(fields.items(), start=1):
-            checks = ", ".join(
-                word for word, ok in (("grounded", field.get("grounded")),
-                                      ("valid", field.get("valid"))) if ok
-            ) or "not verified"  # fmt: skip
-            value = field.get("value")
-            cells = (name, "" if value is None else str(value), field.get("evidence") or "", checks)
+            value, evidence = cell_text(field.get("value")), field.get("evidence") or ""
+            cells = (name, value, evidence, checks_text(field))
             for column, text in enumerate(cells):
                 table.cellAt(row, column).firstCursorPosition().insertText(text, body)
     buffer = QBuffer()

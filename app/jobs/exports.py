@@ -12,6 +12,7 @@ from app.errors import BadInput
 from app.fsutil import atomic_write_bytes
 from app.jobs.pipeline import text_is_corrected
 from app.jobs.results import Result, get_result
+from app.jobs.tables import cell_text, checks_text, inert_cell, shown_source
 from app.vault import Vault
 
 FORMATS = ("json", "csv", "docx")  # PDF is drawn by the desktop app with QPdfWriter
@@ -39,7 +40,13 @@ def export_result(vault: Vault, result_id: int, path: str | Path, fmt: str) -> s
 
 
 def _json_bytes(result: Result) -> bytes:
-    document = {"kind": result.kind, "revision": result.revision, **result.content}
+    content = dict(result.content)
+    if result.kind == "extract":  # a value the user typed says so: "source": "you"
+        content["fields"] = {
+            name: {**field, "source": shown_source(field) or None}
+            for name, field in content["fields"].items()
+        }
+    document = {"kind": result.kind, "revision": result.revision, **content}
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
@@ -50,16 +57,9 @@ def _csv_bytes(result: Result) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["field", "value", "evidence", "grounded", "valid", "source"])
     for name, field in result.content["fields"].items():
-        writer.writerow(
-            [
-                name,
-                field["value"],
-                field["evidence"],
-                field["grounded"],
-                field["valid"],
-                field["source"],
-            ]
-        )
+        row = [name, cell_text(field["value"]), field["evidence"] or "", field["grounded"],
+               field["valid"], shown_source(field)]  # fmt: skip
+        writer.writerow([inert_cell(str(cell)) for cell in row])
     return out.getvalue().encode("utf-8")
 
 
@@ -94,17 +94,9 @@ def _docx_bytes(result: Result) -> bytes:
         ):
             cell.text = title
         for name, field in content["fields"].items():
-            checks = (
-                ", ".join(
-                    word
-                    for word, ok in (("grounded", field["grounded"]), ("valid", field["valid"]))
-                    if ok
-                )
-                or "not verified"
-            )
             row = table.add_row().cells
-            row[0].text, row[1].text = name, "" if field["value"] is None else str(field["value"])
-            row[2].text, row[3].text = field["evidence"] or "", checks
+            row[0].text, row[1].text = name, cell_text(field["value"])
+            row[2].text, row[3].text = field["evidence"] or "", checks_text(field)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

@@ -197,14 +197,24 @@ def find_times(text: str) -> list[Span]:
         for match in pattern.finditer(text):
             if taken(match.start(), match.end()):
                 continue
-            hour, minute = int(match["h"]), int(match.groupdict().get("m") or 0)
             ampm = (match["ampm"] or "").lower()
+            if not ampm and _is_decimal(text, match):
+                continue  # "0.25 mg", "1.25 mm": a number with decimals, not a clock time
+            hour, minute = int(match["h"]), int(match.groupdict().get("m") or 0)
             if ampm.startswith("p") and hour < 12:
                 hour += 12
             elif ampm.startswith("a") and hour == 12:
                 hour = 0
             found.append(Span(match.start(), match.end(), f"{hour:02d}:{minute:02d}"))
     return sorted(found, key=lambda span: span.start)
+
+
+def _is_decimal(text: str, match: re.Match[str]) -> bool:
+    """A "H.MM" reading that is a quantity: a unit follows it, or it starts with "0."."""
+    written = match.group()
+    if "." not in written or ":" in written:
+        return False
+    return written.startswith("0") or _UNIT.match(text, match.end()) is not None
 
 
 def find_numbers(text: str) -> list[Span]:

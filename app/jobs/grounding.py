@@ -101,8 +101,23 @@ def collapse_spaces(text: str) -> str:
     return " ".join(text.split())
 
 
-def occurs_in(evidence: str, source: str) -> bool:
-    """True if `evidence` is a passage of `source` (line breaks and runs of spaces aside)."""
+def evidence_span(evidence: str, source: str) -> tuple[int, int] | None:
+    """Where `evidence` is written in `source`, line breaks, runs of spaces and words hyphenated
+    across a line break ("exam-\nple" for "example") aside; None if it is not there."""
     if not evidence.strip():
-        return False
-    return evidence in source or collapse_spaces(evidence) in collapse_spaces(source)
+        return None
+    at = source.find(evidence)
+    if at >= 0:
+        return at, at + len(evidence)
+    words = evidence.split()
+    if sum(len(word) for word in words) > 2000:
+        return None  # no field's evidence is this long
+    hyphen = r"(?:-[ \t]*\n\s*)?"
+    pattern = r"\s+".join(hyphen.join(re.escape(char) for char in word) for word in words)
+    match = re.search(pattern, source)
+    return (match.start(), match.end()) if match else None
+
+
+def occurs_in(evidence: str, source: str) -> bool:
+    """True if `evidence` is a passage of `source` (see `evidence_span`): what `grounded` means."""
+    return evidence_span(evidence, source) is not None

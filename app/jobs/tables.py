@@ -37,6 +37,24 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+def shown_source(field: dict[str, Any]) -> str:
+    """Who gave the value, as exports and the window say it: "you" for the user's own."""
+    source = field.get("source")
+    return "you" if source == "user" else (source or "")
+
+
+def checks_text(field: dict[str, Any]) -> str:
+    """The checks of one field in words, for a printed or exported table of fields."""
+    if field.get("source") == "user":
+        return "Source: you"
+    if field.get("value") in (None, "", []):
+        return "not found"
+    words = [word for word in ("grounded", "valid") if field.get(word)]
+    if field.get("source") == "model":
+        words.append("chosen by the model")
+    return ", ".join(words) or "not verified"
+
+
 def review_state(field: dict[str, Any]) -> str:
     """"you" (typed by the user), "not found", "check" (not grounded, invalid or the model's
     choice) or "grounded"."""
@@ -100,7 +118,7 @@ def export_table(
 def _csv_bytes(rows: list[list[str]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerows([[_inert(cell) for cell in row] for row in rows])
+    writer.writerows([[inert_cell(cell) for cell in row] for row in rows])
     return out.getvalue().encode("utf-8-sig")  # the BOM lets spreadsheet apps read UTF-8
 
 
@@ -111,13 +129,13 @@ def _xlsx_bytes(rows: list[list[str]], title: str) -> bytes:
     sheet = book.active
     sheet.title = "".join(c for c in title if c not in "[]:*?/\\")[:31] or "fields"
     for row in rows:
-        sheet.append([_inert(cell) for cell in row])
+        sheet.append([inert_cell(cell) for cell in row])
     sheet.freeze_panes = "B2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _inert(cell: str) -> str:
+def inert_cell(cell: str) -> str:
     """Document text never becomes a spreadsheet formula ("=HYPERLINK(…)" from a scan)."""
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

@@ -18,7 +18,7 @@ from app.cancel import CancelToken
 from app.engine import Engine
 from app.jobs.extract.choose import MODEL_KINDS, ask_model
 from app.jobs.extract.ground import empty_result, field_result
-from app.jobs.extract.labels import assign, block_candidate, box_blocks
+from app.jobs.extract.labels import assign, block_candidate, box_blocks, is_heading
 from app.jobs.extract.layout import Block, text_blocks
 from app.jobs.extract.prose import blocked_spans, collect, unlabelled_candidates
 from app.jobs.extract.spec import Candidate, FieldResult, FieldSpec, field_specs, is_valid
@@ -103,6 +103,8 @@ def extract_fields(
         if index in by_block:
             chosen = block_candidate(spec, index, text, by_block[index])
         chosen = chosen or _decide(spec, found[index])
+        if chosen is not None and isinstance(chosen.value, str) and is_heading(chosen.value):
+            chosen = _CONFLICT  # "ASSESSMENT AND PLAN:" under "ASSESSMENT:" is no value
         if chosen is None:
             open_fields[index] = [c for c in found[index] if is_valid(spec, c.value)]
         elif chosen is not _CONFLICT:

@@ -111,7 +111,7 @@ def _read(spec: FieldSpec, index: int, text: str, block: Block) -> Candidate | N
         return Candidate(value, items[0][0], items[-1][1], True, mention, rank=-1)
     if spec.kind in ("text", "object"):
         start, end = _first_item(text, start, end) if block.below else (start, end)
-        if start >= end or _is_heading(text[start:end]):
+        if start >= end or is_heading(text[start:end]):
             return None
         end = cut_to_length(text, start, end, spec.schema.get("maxLength"))
         value = text[start:end].rstrip(" .;,")
@@ -145,7 +145,7 @@ def _items(text: str, start: int, end: int, below: bool) -> list[tuple[int, int]
     if not below or len(lines) == 1:
         lines = lines[:1]
     for line_start, line_end in lines:
-        if _is_heading(text[line_start:line_end]):
+        if is_heading(text[line_start:line_end]):
             break  # a heading inside the section starts another list ("PRN MEDICATIONS:")
         mark = _ITEM_MARK.match(text, line_start, line_end)
         piece_start = mark.end() if mark else line_start
@@ -180,7 +180,7 @@ def _item_value(schema: dict[str, Any], item: str) -> Any:
     return {first: item} if first else {}
 
 
-def _is_heading(value: str) -> bool:
+def is_heading(value: str) -> bool:
     """A heading ("ASSESSMENT AND PLAN:") is never a value."""
     stripped = value.strip()
     return stripped.endswith(":") and len(stripped.split()) <= 6

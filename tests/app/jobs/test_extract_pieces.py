@@ -1,0 +1,207 @@
+"""Each seam of extraction on its own: label candidates from the schema, the document's labels,
+OCR geometry, typed values, lists, grounding by the evidence span, templates, batch tables.
+The documents here are written for the tests; none comes from the dev sets."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+
+import pytest
+
+from app.errors import BadInput
+from app.jobs import tables
+from app.jobs.extract import extract_fields, field_specs
+from app.jobs.extract.labels import similarity
+from app.jobs.extract.layout import text_blocks
+from app.jobs.fieldparse import find_dates
+from app.jobs.grounding import evidence_span, occurs_in
+from app.jobs.templates import check_template_schema
+
+
+def fill(text: str, properties: dict, **kwargs) -> dict:
+    schema = {"type": "object", "properties": properties}
+    fields, _ = extract_fields(text, schema, None, **kwargs)
+    return fields
+
+
+def test_label_candidates_come_from_the_schema_and_the_lexicon():
+    (spec,) = field_specs({"properties": {"systolic_bp": {
+        "type": "integer", "title": "Systolic blood pressure",
+        "description": "Systolic pressure, mmHg."}}})  # fmt: skip
+    assert "blood pressure" in spec.labels and "BP" in spec.labels  # qualifier dropped, synonym
+    (spec,) = field_specs({"properties": {"pulse": {
+        "type": "integer", "description": "Pulse or heart rate, per minute."}}})  # fmt: skip
+    assert "heart rate" in spec.labels
+    assert similarity("PROCEDURE PERFORMED", ("procedure",)) >= 0.8
+    assert similarity("Diagnoses", ("diagnosis",)) == 1.0
+    assert similarity("Readlng", ("Reading",)) >= 0.8  # OCR noise
+    assert similarity("Date of birth", ("date",)) < similarity("Date", ("date",))
+
+
+def test_labels_are_found_in_every_common_layout():
+    text = (
+        "Inspector: Grace Okoro\n"
+        "Risk level - MEDIUM\n"
+        "- site: 4 Mill Lane\n"
+        "Permit # BX-1204\n"
+        "Weight (kg) 71.5\n"
+        "Name: Ann Lee   Date: 3/9/2024\n"
+        "FINDINGS:\n"
+        "1. Cracked lintel.\n"
+        "2. Damp in the cellar.\n"
+        "PLAN:\n"
+        "Return in two weeks.\n"
+    )
+    found = {block.label: text[block.value_start : block.value_end] for block in text_blocks(text)}
+    assert found["Inspector"] == "Grace Okoro"
+    assert found["Risk level"] == "MEDIUM"
+    assert found["site"] == "4 Mill Lane"
+    assert found["Permit"] == "BX-1204"
+    assert found["Weight"] == "71.5"
+    assert found["Name"] == "Ann Lee" and found["Date"] == "3/9/2024"  # never runs on
+    assert found["FINDINGS"] == "1. Cracked lintel.\n2. Damp in the cellar."
+    assert found["PLAN"] == "Return in two weeks."
+
+
+def test_a_schema_with_descriptions_only_is_filled_from_typed_notes():
+    text = "Inspection notes (2026-09-14)\n- inspector: Grace Reid\n- risk level: MEDIUM\n"
+    fields = fill(text, {
+        "inspector": {"type": "string", "description": "Who inspected."},
+        "risk_level": {"type": "string", "enum": ["LOW", "MEDIUM", "HIGH"],
+                       "description": "The risk."},
+    })  # fmt: skip
+    assert fields["inspector"].value == "Grace Reid"
+    assert fields["risk_level"].value == "MEDIUM"
+    assert fields["inspector"].grounded and occurs_in(fields["inspector"].evidence, text)
+
+
+def test_ocr_forms_are_read_by_box_geometry():
+    lines = [
+        ("Brand", [10, 10, 60, 24]),
+        ("Total Sample", [300, 10, 390, 24]),
+        ("BELAIR", [10, 30, 70, 44]),  # below "Brand"
+        ("285", [400, 10, 430, 24]),  # right of "Total Sample"
+    ]
+    text = "\n".join(line for line, _ in lines)
+    pages = [{"page": 1, "text": text, "lines": [{"text": t, "box": b} for t, b in lines]}]
+    props = {"brand": {"type": "string", "title": "Brand"},
+             "total_sample": {"type": "string", "title": "Total Sample"}}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["brand"].value == "BELAIR"
+    assert fields["total_sample"].value == "285"
+    assert fields["brand"].grounded
+
+
+def test_typed_values_keep_their_meaning():
+    props = {
+        "dose": {"type": "number", "description": "Dose of the drug."},
+        "weight": {"type": "string", "description": "Body weight with its unit, as written."},
+        "temperature": {"type": "number", "description": "Body temperature."},
+        "patient": {"type": "string", "x-kind": "name", "description": "Name of the patient."},
+        "oedema": {"type": "string", "enum": ["oedema", "none"], "title": "Swelling",
+                   "description": "Ankle swelling."},
+    }  # fmt: skip
+    text = ("Patient: José Ñúñez\nDose: 0.25 mg\nWeight: 167\nKnee flexed to 30 degrees.\n"
+            "Swelling: no oedema\n")  # fmt: skip
+    fields = fill(text, props)
+    assert fields["dose"].value == 0.25  # a decimal, not a clock time
+    assert fields["weight"].value == "167"  # no unit written: none assumed
+    assert fields["temperature"].value is None  # degrees of flexion are no temperature
+    assert fields["patient"].value == "José Ñúñez"
+    assert fields["oedema"].value is None  # "no oedema" is not "oedema"
+    assert fill("Weight: 180 pounds\n", props)["weight"].value == "180 pounds"
+    for name in ("Mary McDonald", "O'Neil", "SMITH, John"):
+        assert fill(f"Patient: {name}\n", props)["patient"].value == name
+
+
+def test_dates_in_each_order_and_two_digit_years_in_the_past():
+    prop = {"date": {"type": "string", "format": "date"}}
+    assert fill("Date: 2026-03-04\n", prop)["date"].value == "2026-03-04"
+    assert fill("Date: 03/04/2026\n", prop, date_order="MDY")["date"].value == "2026-03-04"
+    assert fill("Date: 03/04/2026\n", prop, date_order="DMY")["date"].value == "2026-04-03"
+    year = dt.date.today().year % 100
+    assert find_dates(f"1/2/{year + 1:02d}")[0].value.startswith(str(1900 + year + 1))
+    assert find_dates("1/2/92")[0].value == "1992-02-01"
+
+
+def test_a_heading_is_never_a_value_and_none_is_not_found():
+    props = {"assessment": {"type": "string", "description": "The assessment."},
+             "procedure": {"type": "string", "description": "Procedure performed."}}  # fmt: skip
+    fields = fill("ASSESSMENT:\nASSESSMENT AND PLAN:\nPROCEDURE:\nNone.\n", props)
+    assert fields["assessment"].value is None
+    assert fields["procedure"].value is None
+
+
+def test_lists_become_arrays_of_strings_and_of_objects():
+    text = "MEDICATIONS:\n1. Lisinopril 10 mg daily.\n2. Metformin 500 mg twice a day.\nPLAN:\nx\n"
+    fields = fill(text, {"medications": {"type": "array", "items": {"type": "string"},
+                                         "description": "Current medications."}})  # fmt: skip
+    assert fields["medications"].value == ["Lisinopril 10 mg daily", "Metformin 500 mg twice a day"]
+    assert fields["medications"].grounded
+    inline = fill("Medications: aspirin 81 mg, Norvasc 5 mg, 1 tablet daily, and Tylenol\n",
+                  {"medications": {"type": "array", "items": {"type": "string"}}})  # fmt: skip
+    assert inline["medications"].value == ["aspirin 81 mg", "Norvasc 5 mg, 1 tablet daily",
+                                           "Tylenol"]  # fmt: skip
+    objects = fill(text, {"medications": {"type": "array", "items": {
+        "type": "object", "properties": {"name": {"type": "string"}, "dose": {"type": "string"}}}}})
+    assert objects["medications"].value[0] == {"name": "Lisinopril 10 mg daily"}
+    assert objects["medications"].valid
+
+
+def test_grounded_means_the_evidence_span_is_in_the_source():
+    source = "Re-inspection\n  due on 28/09/2026, exam-\nple"
+    assert evidence_span("Re-inspection due on 28/09/2026", source) == (0, 33)
+    assert occurs_in("example", source)
+    assert not occurs_in("due on 29/09/2026", source)
+
+
+def test_templates_take_arrays_and_objects_and_refuse_what_is_not_a_schema():
+    check_template_schema({"type": "object", "properties": {
+        "meds": {"type": "array", "items": {"type": "object", "properties": {
+            "name": {"type": "string"}}}},
+        "address": {"type": "object", "properties": {"town": {"type": "string"}}}}}, "t")
+    refused_schemas = (
+        ([], "not a JSON object"),
+        ({"type": "array"}, "not a template"),
+        ({"type": "object", "properties": {"a": {"type": "strng"}}}, "unknown type"),
+        ({"type": "object", "properties": {"a": {"$ref": "#/x"}}}, "$ref"),
+    )
+    for bad, words in refused_schemas:
+        with pytest.raises(BadInput) as refused:
+            check_template_schema(bad, "t.json")
+        assert words in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_one_template_over_many_documents_is_one_audited_table(vault, tmp_path):
+    from app import jobs
+    from app.audit.log import read_events
+
+    ids = []
+    for number, text in enumerate(("Inspector: Ann Lee\n", "Nothing here.\n")):
+        note = tmp_path / f"note{number}.txt"
+        note.write_text(text, encoding="utf-8")
+        document_id = jobs.import_document(vault, note)
+        result = jobs.extract(vault, None, document_id, "building-inspection")
+        ids.append((note.name, result.result_id))
+    out = tmp_path / "table.csv"
+    digest = tables.export_table(vault, ids, out)
+    rows = list(csv.reader(out.read_text("utf-8-sig").splitlines()))
+    column = rows[0].index("inspector_name")
+    assert rows[0][0] == "document" and rows[0][column + 1] == "inspector_name (review)"
+    assert [row[0] for row in rows[1:]] == ["note0.txt", "note1.txt"]
+    assert rows[1][column : column + 2] == ["Ann Lee", "grounded"]
+    assert rows[2][column : column + 2] == ["", "not found"]
+    exported = [e for e in read_events(vault) if e.action == "result.export"]
+    assert {e.object_id for e in exported} == {str(i) for _, i in ids}
+    assert all(e.details["sha256"] == digest for e in exported)
+    xlsx = tmp_path / "table.xlsx"
+    tables.export_table(vault, ids, xlsx)
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(xlsx).active
+    assert sheet.cell(2, column + 1).value == "Ann Lee" and sheet.max_row == 3
+    with pytest.raises(BadInput):
+        tables.export_table(vault, ids, tmp_path / "table.txt")
+    assert json.dumps(rows)  # plain strings only

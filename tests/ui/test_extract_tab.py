@@ -1,0 +1,93 @@
+"""The Extract tab: state beside each value, evidence below, "not found", "Source: you"."""
+
+from __future__ import annotations
+
+import json
+
+from app import jobs
+from app.jobs import exports, templates
+from ui.extract_tab import STATE, VALUE, ExtractTab
+
+TEXT = "Home visit.\nRe-inspection\n  due: 28/09/2026\nPatient: Ada Lind\n"
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "reinspection_date": {"type": "string", "format": "date", "description": "When."},
+        "patient_name": {"type": "string", "description": "Who."},
+        "clinician_name": {"type": "string", "description": "By whom."},
+        "medications": {"type": "array", "items": {"type": "string"}, "description": "Drugs."},
+    },
+}
+
+
+def _stored_result(vault, tmp_path):
+    note = tmp_path / "visit.txt"
+    note.write_text(TEXT, encoding="utf-8")
+    templates.save_template(vault, "visit", SCHEMA)
+    document_id = jobs.import_document(vault, note)
+    return jobs.extract(vault, None, document_id, "visit")
+
+
+def _field(evidence, value="x", source="label", grounded=True):
+    return {"value": value, "evidence": evidence, "grounded": grounded, "valid": True,
+            "source": source}  # fmt: skip
+
+
+def test_state_sits_next_to_the_value_and_follows_the_evidence_span(qtbot, vault):
+    tab = ExtractTab(vault)
+    qtbot.addWidget(tab)
+    fields = {
+        # stored as not grounded, but its evidence is in the text (other line breaks): found
+        "reinspection_date": _field("Re-inspection due: 28/09/2026", "2026-09-28", grounded=False),
+        "patient_name": _field(None, None, source=None, grounded=False),
+        "clinician_name": _field("Dr Who", "Dr Who", source="model"),
+        "medications": _field(None, ["aspirin 81 mg", "Lasix 40 mg"], source="user"),
+    }
+    result = jobs.Result(1, 1, "extract", 1, {"template": "visit", "fields": fields}, {})
+    tab.show_result(result, TEXT)
+    header = [tab.table.horizontalHeaderItem(c).text() for c in range(tab.table.columnCount())]
+    assert header == ["Field", "Value", "State"] and STATE == VALUE + 1
+    states = [tab.table.item(row, STATE).text() for row in range(4)]
+    assert states == ["✓ found", "— not found", "✗ not in source", "✎ you"]
+    assert tab.table.item(3, VALUE).text() == "aspirin 81 mg; Lasix 40 mg"
+
+    tab.table.setCurrentCell(0, VALUE)  # highlighted in the text below the table
+    (selection,) = tab.source_text.extraSelections()
+    assert selection.cursor.selectedText().startswith("Re-inspection")
+    assert "evidence" in tab.evidence_status.text()
+    tab.table.setCurrentCell(1, VALUE)
+    assert tab.evidence_status.text() == "Not found in this document."
+    assert tab.source_text.extraSelections() == []
+    tab.table.setCurrentCell(3, VALUE)
+    assert tab.evidence_status.text().startswith("Source: you.")
+
+
+def test_a_typed_value_is_the_users_in_the_table_and_every_export(qtbot, vault, tmp_path):
+    stored = _stored_result(vault, tmp_path)
+    tab = ExtractTab(vault)
+    qtbot.addWidget(tab)
+    tab.show_result(stored, TEXT)
+    names = [tab.table.item(row, 0).text() for row in range(tab.table.rowCount())]
+    row = names.index("medications")
+    tab.table.item(row, VALUE).setText("aspirin 81 mg; Lasix 40 mg")
+    edited = jobs.get_result(vault, stored.result_id)
+    field = edited.content["fields"]["medications"]
+    assert field["value"] == ["aspirin 81 mg", "Lasix 40 mg"]
+    assert (field["source"], field["evidence"], field["valid"]) == ("user", None, True)
+    assert tab.table.item(row, STATE).text() == "✎ you"
+
+    for fmt in ("csv", "json", "docx"):
+        out = tmp_path / f"fields.{fmt}"
+        exports.export_result(vault, stored.result_id, out, fmt)
+        if fmt == "csv":
+            line = next(x for x in out.read_text("utf-8").splitlines() if "medications" in x)
+            assert "aspirin 81 mg; Lasix 40 mg" in line and "you" in line.split(",")
+        elif fmt == "json":
+            exported = json.loads(out.read_text("utf-8"))["fields"]["medications"]
+            assert exported["source"] == "you"
+        else:
+            import docx
+
+            tables = docx.Document(str(out)).tables
+            cells = [cell.text for table in tables for row in table.rows for cell in row.cells]
+            assert "Source: you" in cells
