@@ -87,10 +87,12 @@ def _document_json(kind: str, source: str, content: dict[str, Any]) -> dict[str,
         ]
         return {"source": source, "text": content["text"], "pages": pages}
     if kind == "summarize":
+        # Whether a model reworded the section, and whether its answer passed the check.
         sections = [
-            {"id": s["id"], "title": s["title"], "summary": s["summary"]}
+            {"id": s["id"], "title": s["title"], "summary": s["summary"], "kind": s.get("kind"),
+             "model_ran": s.get("model_ran", False), "model_kept": s.get("model_kept", False)}
             for s in content["sections"]
-        ]
+        ]  # fmt: skip
         return {
             "source": source,
             "summary": content["summary"],

@@ -30,7 +30,7 @@ from typing import Any
 
 from app.cancel import CancelToken
 from app.engine import ContextOverflow, Engine
-from app.jobs.grounding import SourceFacts, collapse_spaces, find_facts
+from app.jobs.grounding import CITATION, SourceFacts, collapse_spaces, find_facts
 from app.jobs.sections import (
     Section,
     citation_code,
@@ -44,7 +44,7 @@ from app.jobs.sections import (
 Progress = Callable[[int, int, str], None]
 TokenCallback = Callable[[str], None]
 
-LENGTH_RATIO = 1 / 3  # the summary is at most this share of the source
+LENGTH_RATIO = 1 / 3  # the summary has at most this share of the source's words
 _CUES = re.compile(
     r"\b(?:start(?:ed)?|commenced|prescribed|increased|reduced|decreased|stopped|discontinued|"
     r"changed|switched|diagnos\w*|found|noted|observed|showed|revealed|new|worse\w*|improv\w*|"
@@ -138,7 +138,7 @@ def score_sentence(sentence: str) -> float:
 @functools.cache
 def _vital_terms() -> re.Pattern[str]:
     terms = sorted(lexicon()["vital_and_lab_terms"], key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, terms)) + r")\b", re.IGNORECASE)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, terms)) + r")(?:e?s)?\b", re.IGNORECASE)
 
 
 @functools.cache
@@ -171,24 +171,27 @@ def _measured(sentence: str) -> bool:
 
 
 def _body_start(section: Section) -> int:
-    """Where the section's text starts after its heading (a heading line, an inline label, or a
-    cited section's code and name lines)."""
-    first, _, rest = section.text.partition("\n")
+    """Where the section's text starts after its heading: heading lines that are part of its
+    title, then an inline label that is ("VITAL SIGNS: ..."), or a cited section's code and
+    name lines."""
     if not section.headed:
         return 0
+    first, _, rest = section.text.partition("\n")
     if citation_code(first):
         name = rest.split("\n", 1)[0]
         if name.strip() and name.strip().rstrip(".") in section.title:
             return len(first) + 1 + len(name)
         return len(first)
-    label = section.title.split(" — ")[-1]
-    at = section.text.find(label)
-    if 0 <= at < len(first):
-        colon = section.text.find(":", at + len(label))
-        return colon + 1 if 0 <= colon <= at + len(label) + 1 else at + len(label)
-    if collapse_spaces(first).strip("#: ") in section.title:
-        return len(first)
-    return 0
+    at = 0
+    for part in section.title.split(" — "):
+        line = section.text[at:].split("\n", 1)[0]
+        label = re.match(rf"\s*#*\s*{re.escape(part)}\s*:?", line)
+        if not label:
+            break
+        at += label.end()
+        if not line[label.end() :].strip():  # a heading line of its own
+            at = min(len(section.text), at + len(line) - label.end() + 1)
+    return at
 
 
 def _units(section: Section, kind: str, boiler: set[str], cancel: CancelToken | None):
@@ -289,7 +292,7 @@ def _line(section: Section, body: str) -> str:
 
 
 def _plan(sections: list[Section], units: list[list[_Unit]], limit: int) -> list[list[str]]:
-    """Each section's chosen sentences in source order, within `limit` characters of summary:
+    """Each section's chosen sentences in source order, within `limit` words of summary:
     the required ones first (the longest of the optional-to-shorten ones cut if they alone
     overflow), then the others by rank while they fit."""
     chosen: list[list[_Unit]] = [[u for u in own if u.required] for own in units]
@@ -297,7 +300,7 @@ def _plan(sections: list[Section], units: list[list[_Unit]], limit: int) -> list
 
     def length() -> int:
         return sum(
-            len(_line(section, _join([texts[(u.start, u.end)] for u in picked]))) + 1
+            _word_count(_line(section, _join([texts[(u.start, u.end)] for u in picked])))
             for section, picked in zip(sections, chosen, strict=True)
             if picked
         )
@@ -305,7 +308,7 @@ def _plan(sections: list[Section], units: list[list[_Unit]], limit: int) -> list
     # Every section with no required sentence offers its best one first, in rank order.
     optional = sorted(
         (
-            (u.priority + (5.0 if rank == 0 else 0.0), -u.start, index, u)
+            (u.priority + (5.0 if rank == 0 and u.priority >= 2 else 0.0), -u.start, index, u)
             for index, section_units in enumerate(units)
             for rank, u in enumerate(sorted(section_units, key=lambda u: (-u.priority, u.start)))
             if not u.required
@@ -328,6 +331,11 @@ def _plan(sections: list[Section], units: list[list[_Unit]], limit: int) -> list
         [texts[(u.start, u.end)] for u in sorted(picked, key=lambda u: u.start)]
         for picked in chosen
     ]
+
+
+def _word_count(text: str) -> int:
+    """Words as a reader counts them: the citation "[S3]" is not one."""
+    return len(CITATION.sub(" ", text).split())
 
 
 def _cut_to(chosen, texts, sections, limit, length) -> None:
@@ -506,7 +514,7 @@ def summarize_text(
     units = [
         _units(section, kind, boiler, cancel) for section, kind in zip(sections, kinds, strict=True)
     ]
-    chosen = _plan(sections, units, int(len(text) * LENGTH_RATIO))
+    chosen = _plan(sections, units, int(len(text.split()) * LENGTH_RATIO))
     if compress is None:
         compress = engine is not None and model_may_reword(engine)
 
