@@ -1,5 +1,9 @@
-"""The template editor: a table of fields (name, type, description, allowed values) saved as a
-JSON Schema; schema files can be imported and exported."""
+"""The template editor: a table of fields (name, type, description, allowed values, parts) saved
+as a JSON Schema; schema files can be imported and exported.
+
+A field is text, a date, a number, yes/no, a list of texts, a list of records (each record made of
+named text parts, e.g. a medication's name, dose and frequency) or a group of named parts (e.g. an
+address). Keywords the table does not show (titles, label hints, lengths) are kept as they were."""
 
 from __future__ import annotations
 
@@ -37,17 +41,52 @@ FIELD_TYPES = {
     "whole number": {"type": "integer"},
     "number": {"type": "number"},
     "yes/no": {"type": "boolean"},
+    "list of texts": {"type": "array"},
+    "list of records": {"type": "array"},
+    "group": {"type": "object"},
 }
-COLUMNS = ("Name", "Type", "Description", "Allowed values (comma-separated)")
+COLUMNS = ("Name", "Type", "Description", "Allowed values", "Parts")
+TIPS = (
+    "The field's name in the schema (letters, digits, underscores)",
+    "What kind of value the field holds",
+    "What the field means: extraction finds the field's labels from it",
+    "The only values allowed, separated by commas (leave empty for any)",
+    "For a list of records or a group: the parts' names, separated by commas",
+)
+NAME, KIND, DESCRIPTION, ALLOWED, PARTS = range(len(COLUMNS))
 
 
 def field_type_of(field: dict[str, Any]) -> str:
+    if field.get("type") == "array":
+        items = field.get("items") or {}
+        return "list of records" if items.get("type") == "object" else "list of texts"
+    if field.get("type") == "object":
+        return "group"
     for label, keywords in FIELD_TYPES.items():
         if all(field.get(key) == value for key, value in keywords.items()) and (
             label == "date" or field.get("format") != "date"
         ):
             return label
     return "text"
+
+
+def _parts_of(field: dict[str, Any]) -> dict[str, Any]:
+    """The named parts of a group, or of each record of a list of records."""
+    holder = field.get("items", {}) if field.get("type") == "array" else field
+    return dict(holder.get("properties", {})) if isinstance(holder, dict) else {}
+
+
+def _with_parts(field: dict[str, Any], kind: str, names: list[str]) -> dict[str, Any]:
+    """The field typed as `kind`; parts keep their own schema when their name is unchanged."""
+    old = _parts_of(field)
+    parts = {name: old.get(name, {"type": "string"}) for name in names}
+    if kind == "list of texts":
+        field["items"] = {"type": "string"}
+    elif kind == "list of records":
+        field["items"] = {"type": "object", "properties": parts or {"text": {"type": "string"}}}
+    elif kind == "group":
+        field["properties"] = parts or {"text": {"type": "string"}}
+    return field
 
 
 class TemplatesDialog(QDialog):
@@ -57,8 +96,9 @@ class TemplatesDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("templatesDialog")
         self.setWindowTitle("Templates")
-        self.resize(900, 520)
+        self.resize(1100, 560)
         self.vault = vault
+        self.loaded: dict[str, Any] = {}  # the open schema: its keywords the table doesn't show
         self.list = QListWidget(objectName="templateList")
         self.list.setAccessibleName("Templates")
         self.list.currentTextChanged.connect(self._open)
@@ -67,7 +107,16 @@ class TemplatesDialog(QDialog):
         self.table = QTableWidget(0, len(COLUMNS), objectName="templateFields")
         self.table.setAccessibleName("Template fields")
         self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        for column, tip in enumerate(TIPS):
+            self.table.horizontalHeaderItem(column).setToolTip(tip)
+        header = self.table.horizontalHeader()
+        header.setMinimumSectionSize(90)
+        for column in (NAME, KIND):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(DESCRIPTION, QHeaderView.ResizeMode.Stretch)
+        for column in (ALLOWED, PARTS):  # wide enough for their header; the user can widen them
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            self.table.setColumnWidth(column, header.sectionSizeFromContents(column).width() + 24)
         self.note = QLabel(objectName="templateNote")
         self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.setWordWrap(True)
@@ -142,6 +191,7 @@ class TemplatesDialog(QDialog):
 
     def show_schema(self, name: str, schema: dict[str, Any]) -> None:
         self.name.setText(name)
+        self.loaded = {k: v for k, v in schema.items() if k not in ("type", "properties")}
         self.table.setRowCount(0)
         for field_name, field in schema.get("properties", {}).items():
             self.add_field_row(field_name, field)
@@ -157,10 +207,12 @@ class TemplatesDialog(QDialog):
         kind.setAccessibleName("Field type")
         kind.addItems(list(FIELD_TYPES))
         kind.setCurrentText(field_type_of(field))
-        self.table.setCellWidget(row, 1, kind)
-        self.table.setItem(row, 2, QTableWidgetItem(field.get("description", "")))
+        self.table.setCellWidget(row, KIND, kind)
+        self.table.setItem(row, DESCRIPTION, QTableWidgetItem(field.get("description", "")))
         allowed = ", ".join(str(value) for value in field.get("enum", []))
-        self.table.setItem(row, 3, QTableWidgetItem(allowed))
+        self.table.setItem(row, ALLOWED, QTableWidgetItem(allowed))
+        self.table.setItem(row, PARTS, QTableWidgetItem(", ".join(_parts_of(field))))
+        self.table.resizeColumnToContents(KIND)
 
     def remove_field_row(self) -> None:
         row = self.table.currentRow()
@@ -175,22 +227,39 @@ class TemplatesDialog(QDialog):
             name = name_item.text().strip() if name_item else ""
             if not name:
                 continue
-            field = dict(name_item.data(Qt.ItemDataRole.UserRole) or {})
-            for key in ("type", "format", "enum", "description"):
-                field.pop(key, None)
-            field.update(FIELD_TYPES[self.table.cellWidget(row, 1).currentText()])
-            description = self.table.item(row, 2).text().strip()
+            kept = dict(name_item.data(Qt.ItemDataRole.UserRole) or {})
+            field = {
+                k: v
+                for k, v in kept.items()
+                if k not in ("type", "format", "enum", "description", "items", "properties")
+            }
+            kind = self.table.cellWidget(row, KIND).currentText()
+            field.update(FIELD_TYPES[kind])
+            parts = [p.strip() for p in self.table.item(row, PARTS).text().split(",") if p.strip()]
+            field = _with_parts(
+                {**field, "items": kept.get("items", {}), "properties": kept.get("properties", {})},
+                kind,
+                parts,
+            )
+            if kind != "group":
+                field.pop("properties", None)
+            if kind not in ("list of texts", "list of records"):
+                field.pop("items", None)
+            description = self.table.item(row, DESCRIPTION).text().strip()
             if description:
                 field["description"] = description
-            allowed = [v.strip() for v in self.table.item(row, 3).text().split(",") if v.strip()]
-            if allowed:
+            allowed = [
+                v.strip() for v in self.table.item(row, ALLOWED).text().split(",") if v.strip()
+            ]
+            if allowed and field["type"] not in ("array", "object"):
                 field["enum"] = [_typed(value, field["type"]) for value in allowed]
             properties[name] = field
-        return {"type": "object", "properties": properties}
+        return {**self.loaded, "type": "object", "properties": properties}
 
     def new_template(self) -> None:
         self.list.clearSelection()
         self.name.clear()
+        self.loaded = {}
         self.table.setRowCount(0)
         self.add_field_row()
         self.delete_button.setEnabled(False)
