@@ -240,6 +240,9 @@ def _title(lines: list[_Line], index: int) -> str:
     label = _inline_heading(line)
     if label:
         return label
+    dates = find_dates(line[:60])
+    if len(line.strip()) > 60 and dates and _is_dated_entry(line):
+        return _clean_title(line[: dates[0].end])  # an entry that goes on after its date
     if citation_code(line) and index + 1 < len(lines):
         name = lines[index + 1].text.strip()
         if name and len(name.split()) <= 12 and not citation_code(name):

@@ -185,12 +185,15 @@ def _body_start(section: Section) -> int:
     at = 0
     for part in section.title.split(" — "):
         line = section.text[at:].split("\n", 1)[0]
-        label = re.match(rf"\s*#*\s*{re.escape(part)}\s*:?", line)
+        label = re.match(rf"\s*#*\s*{re.escape(part)}\s*(:?)", line)
         if not label:
             break
-        at += label.end()
         if not line[label.end() :].strip():  # a heading line of its own
-            at = min(len(section.text), at + len(line) - label.end() + 1)
+            at = min(len(section.text), at + len(line) + 1)
+        elif label.group(1):  # an inline label: its text follows
+            at += label.end()
+        else:  # an entry that goes on after its date: all of it is the body
+            break
     return at
 
 
@@ -198,6 +201,7 @@ def _units(section: Section, kind: str, boiler: set[str], cancel: CancelToken | 
     """The section's candidate sentences, each ranked for its kind of section. A line's list
     mark ("1.", "-") is left out, and its first sentence is an item (a diagnosis, a step)."""
     units: list[_Unit] = []
+    seen: set[str] = set()  # a sentence written twice in one section is offered once
     offset = _body_start(section)
     for line in section.text[offset:].split("\n"):
         mark = _LIST_MARK.match(line)
@@ -211,8 +215,9 @@ def _units(section: Section, kind: str, boiler: set[str], cancel: CancelToken | 
             sentence = section.text[start:end]
             if len(_key(sentence)) < 3:
                 continue
-            if kind in REWORDED_KINDS and _key(sentence) in boiler:
+            if (kind in REWORDED_KINDS and _key(sentence) in boiler) or _key(sentence) in seen:
                 continue
+            seen.add(_key(sentence))
             units.append(_rank(section, kind, start, end, sentence, number == 0, listed))
     return units
 
