@@ -48,7 +48,8 @@ def _decide(spec: FieldSpec, candidates: list[Candidate]) -> Candidate | None:
     if len(adjacent) == 1:  # "BP 142/91 (150/95 last week)": the value written right after
         return adjacent[0]
     if strong and spec.kind in _MEASURES:  # a measure taken again later: the first reading
-        return min(strong, key=lambda c: c.start)
+        after = [c for c in strong if c.mention is not None and c.start >= c.mention.end]
+        return min(after or strong, key=lambda c: c.start)  # written after its label first
     return None
 
 

@@ -15,14 +15,14 @@ from typing import Any
 
 from app.jobs.extract.layout import Block, Line, ocr_lines, right_or_below
 from app.jobs.extract.prose import label_pattern
-from app.jobs.extract.spec import Candidate, FieldSpec, Mention, cut_to_length, fold
+from app.jobs.extract.spec import Candidate, FieldSpec, Mention, cut_to_length, fold, lexicon
 from app.jobs.extract.values import typed_values
 
 THRESHOLD = 0.8
 _REST = re.compile(r"[ \t]*[:#=.\-–—]*[ \t]*")  # what separates a label from its value
 _ITEM_MARK = re.compile(r"[ \t]*(?:\(?\d{1,2}[.)]|[-*•])[ \t]+")
 _SENTENCE_END = re.compile(r"\.(?=[ \t]+[A-Z])")
-_ITEM_SPLIT = re.compile(r";|,(?![^()]*\))")
+_ITEM_SPLIT = re.compile(r";|,(?![^()]*\))|\.(?=[ \t]+[A-Z])")
 # A piece after a comma that continues the item before it: "Norvasc 10 mg, 1 tablet daily".
 _CONTINUES = re.compile(r"\s*[\d(]")
 _AND = re.compile(r"(?:and|or)[ \t]+", re.IGNORECASE)
@@ -167,7 +167,16 @@ def _items(text: str, start: int, end: int, below: bool) -> list[tuple[int, int]
                 spans[-1] = (spans[-1][0], item_end)
             else:
                 spans.append((item_start, item_end))
-    return [(s, e) for s, e in spans if text[s:e].strip().lower() not in ("none", "nil", "n/a")]
+    return [(s, e) for s, e in spans if _is_item(text[s:e])]
+
+
+def _is_item(piece: str) -> bool:
+    """A list item, not "none" nor a clause of prose that happens to sit between commas
+    ("which he has not been using", "however")."""
+    words = piece.lower().split()
+    if not words or piece.strip().lower() in ("none", "nil", "n/a"):
+        return False
+    return words[0] not in lexicon()["clause_words"]
 
 
 def _item_value(schema: dict[str, Any], item: str) -> Any:
