@@ -7,7 +7,8 @@ sections on a line of their own ("3.125(a)", "2.40(b)(2) Repeat"), which take th
 under them into their title, and dated entries (a line that starts with a date, or "Visit 3 –
 12/03/2026"). Numbered items ("1. ...") split only a document that has neither, so a numbered
 plan inside a visit stays in its visit. A heading repeated word for word (a clinic letterhead
-on every visit) is boilerplate, not a boundary, unless the document has no other headings.
+on every visit) is boilerplate, not a boundary, unless the document has no other headings or
+it names a kind of section ("IMPRESSION:" after each of two studies).
 
 What kind of section a heading names (diagnoses, medications, a cited regulation ...) is read
 from the lexicon assets/lexicon/sections-<language>.json (`section_kind`). Lines that a PDF or
@@ -96,9 +97,13 @@ def section_kind(section: Section) -> str:
         return "other"
     if citation_code(section.text.split("\n", 1)[0]):
         return "citation"
-    title = " ".join(re.sub(r"[^\w/ -]", " ", section.title.lower()).split()) + " "
+    return _title_kind(section.title)
+
+
+def _title_kind(title: str) -> str:
+    words = " ".join(re.sub(r"[^\w/ -]", " ", title.lower()).split()) + " "
     for kind, cues in _kind_cues():
-        if cues.search(title):
+        if cues.search(words):
             return kind
     return "other"
 
@@ -206,7 +211,12 @@ def split_sections(text: str) -> list[Section]:
     counts: dict[str, int] = {}
     for i in headings:
         counts[_normalized(lines[i].text)] = counts.get(_normalized(lines[i].text), 0) + 1
-    unique = [i for i in headings if counts[_normalized(lines[i].text)] == 1]
+    # A heading that names a kind of section ("IMPRESSION:") is one however often it recurs.
+    unique = [
+        i
+        for i in headings
+        if counts[_normalized(lines[i].text)] == 1 or _title_kind(lines[i].text) != "other"
+    ]
     dated = [i for i, line in enumerate(lines) if _is_dated_entry(line.text)]
     numbered = [i for i, line in enumerate(lines) if _NUMBERED.match(line.text)]
     labelled = [i for i, line in enumerate(lines) if _inline_heading(line.text)]
