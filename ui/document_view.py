@@ -47,8 +47,8 @@ from app.jobs.pipeline import has_corrections, latest_extract
 from app.jobs.runner import Job, JobState
 from app.vault import Vault
 from app.vault.documents import StoredDocument, record_view
-from ui.job_panel import status_text
 from ui.extract_tab import ExtractTab
+from ui.job_panel import status_text
 from ui.jobs import JobQueue
 from ui.revisions import (
     RevisionHistoryDialog,
@@ -101,6 +101,7 @@ def highlight(editor: QPlainTextEdit | QTextEdit, needles: list[str], color: QCo
 
 
 PASSAGE_COLOR = QColor(30, 144, 255)
+PASSAGE_FILL = QColor(30, 144, 255, 50)  # the words stay readable under it
 
 
 class PageView(QWidget):
@@ -295,13 +296,16 @@ class PageView(QWidget):
             image = image.convertToFormat(QImage.Format.Format_RGB32)
             painter = QPainter(image)
             pen = QPen(PASSAGE_COLOR)
-            pen.setWidth(max(2, round(3 / scale)))
+            pen.setWidth(max(2, round(1.5 / scale)))  # about 1.5 screen pixels at any zoom
             painter.setPen(pen)
+            painter.setBrush(PASSAGE_FILL)
             for x0, y0, x1, y1 in self.boxes[page.number]:
-                painter.drawRect(QRect(x0 - 3, y0 - 3, x1 - x0 + 6, y1 - y0 + 6))
+                margin = pen.width()
+                painter.drawRect(QRect(x0 - margin, y0 - margin, x1 - x0 + 2 * margin,
+                                       y1 - y0 + 2 * margin))  # fmt: skip
             painter.end()
         self.image.setStyleSheet("")
-        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.image.setPixmap(
             QPixmap.fromImage(image).scaledToWidth(
                 max(1, round(image.width() * scale)), Qt.TransformationMode.SmoothTransformation
@@ -372,6 +376,7 @@ class TextTab(QWidget):
         self._review_delay.timeout.connect(self._mark_review_lines)
         self.editor.textChanged.connect(self._review_delay.start)
         self.status = plain_label("", "textStatus")
+        self.status.setWordWrap(True)  # a long engine name must not widen the window
         self.digitize_button = QPushButton("Digitize", objectName="digitizeButton")
         self.digitize_button.setToolTip("Read the text of every page (Ctrl+D)")
         self.digitize_button.clicked.connect(self.digitize_requested)
@@ -484,6 +489,7 @@ class SummaryTab(QWidget):
         self.text.setOpenLinks(False)
         self.text.anchorClicked.connect(self._citation_clicked)
         self.status = plain_label("", "summaryStatus")
+        self.status.setWordWrap(True)
         self.summarize_button = QPushButton("Summarize", objectName="summarizeButton")
         self.summarize_button.setToolTip("Summarize this document with the local model (Ctrl+M)")
         self.summarize_button.clicked.connect(self.summarize_requested)
@@ -661,6 +667,7 @@ class DocumentJobBar(QWidget):
         self.setObjectName("documentJob")
         self.job: Job | None = None
         self.label = plain_label("", "documentJobStatus")
+        self.label.setWordWrap(True)
         self.progress = QProgressBar(objectName="documentJobProgress")
         self.progress.setMaximumWidth(180)
         self.progress.setAccessibleName("Progress of the running job")
@@ -699,6 +706,7 @@ class DocumentView(QWidget):
         self._job_documents: dict[int, int] = {}  # job id -> the document it works on
         self._running: dict[int, Job] = {}  # those jobs, until they end
         self.title = plain_label("", "documentTitle")
+        self.title.setWordWrap(True)  # long file names wrap rather than widen the window
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)

@@ -11,7 +11,7 @@ import importlib
 import json
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
@@ -97,6 +97,9 @@ class MainWindow(QMainWindow):
         self._pending_vault: Vault | None = None
         self._build_menus()
         settings.restore_window(self, default_size=(1200, 780))
+        screen = self.screen().availableGeometry()
+        if self.width() > screen.width() or self.height() > screen.height():
+            self.setWindowState(Qt.WindowState.WindowMaximized)  # a small laptop screen
         self.show_start_page()
 
     # -- menus -------------------------------------------------------------------------------

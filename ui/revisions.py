@@ -41,9 +41,13 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
 
 
 def local_time(utc: str) -> str:
-    """A stored UTC time in the user's locale and time zone."""
-    moment = QDateTime.fromString(utc, Qt.DateFormat.ISODateWithMs)
-    return QLocale().toString(moment.toLocalTime(), QLocale.FormatType.ShortFormat)
+    """A stored UTC time in the user's locale and time zone; ISO 8601 when the system sets no
+    locale (the C locale would write "4 12 2026", which reads either way)."""
+    moment = QDateTime.fromString(utc, Qt.DateFormat.ISODateWithMs).toLocalTime()
+    locale = QLocale()
+    if locale.language() == QLocale.Language.C:
+        return moment.toString("yyyy-MM-dd HH:mm")
+    return locale.toString(moment, QLocale.FormatType.ShortFormat)
 
 
 def _message_box(parent: QWidget, object_name: str, text: str, informative: str) -> QMessageBox:

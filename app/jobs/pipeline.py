@@ -357,14 +357,16 @@ def _store_reading(
 ) -> Result:
     # A revision's pages are always what was read; its text differs where the user corrected.
     text = _joined_text(pages)
-    if previous is not None and keep_corrections and has_corrections(vault, previous):
+    keep = previous is not None and keep_corrections and has_corrections(vault, previous)
+    if keep:
         read_before = _joined_text(previous.content["pages"])
         text = carry_corrections(read_before, previous.content["text"], text)
     content = {"text": text, "pages": pages}
     provenance = {"ocr": ocr_engine, "pages": len(pages)}
     return _finish(
-        vault, job_id, document_id, "digitize", content, provenance, previous=previous, **finish
-    )
+        vault, job_id, document_id, "digitize", content, provenance, previous=previous,
+        made_by={"kept_corrections": True} if keep else None, **finish,
+    )  # fmt: skip
 
 
 def document_text(
@@ -431,9 +433,7 @@ def extract(
     template sets `x-date-order`. Filling the same template again adds a revision; with
     `keep_corrections` every field the user corrected keeps the user's value."""
     template = (
-        template_name
-        if isinstance(template_name, Template)
-        else get_template(vault, template_name)
+        template_name if isinstance(template_name, Template) else get_template(vault, template_name)
     )
     text, digitized = document_text(vault, document_id, progress=progress, cancel=cancel)
     previous = latest_extract(vault, document_id, template.name)
@@ -461,7 +461,8 @@ def extract(
         }
         return _finish(
             vault, job_id, document_id, "extract", content, provenance,
-            previous=previous, made_by={"kept_fields": sorted(kept)} if kept else None,
+            previous=previous,
+            made_by={"kept_fields": sorted(kept), "kept_corrections": True} if kept else None,
         )  # fmt: skip
 
 

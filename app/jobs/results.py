@@ -47,15 +47,19 @@ class Revision:
             return "Your edit"
         if by == "restore":
             return f"Restored from revision {self.made_by.get('from_revision')}"
-        if by == "ocr":
-            return f"OCR ({self.made_by['engine']})" if self.made_by.get("engine") else "OCR"
+        if by == "ocr":  # the engine's name and version; its models are in the provenance
+            engine = " ".join(str(self.made_by.get("engine") or "").split()[:2])
+            return (f"OCR ({engine})" if engine else "OCR") + self._kept()
         if by == "text layer":
-            return "The document's own text"
+            return "The document's own text" + self._kept()
         if by == "model":
-            return f"Model {self.made_by.get('model', '')}".strip()
+            return f"Model {self.made_by.get('model', '')}".strip() + self._kept()
         if by == "rules":
             return "Read without the model"
         return "A job" if self.author == JOB else "You"
+
+    def _kept(self) -> str:
+        return ", your corrections kept" if self.made_by.get("kept_corrections") else ""
 
 
 def made_by_job(kind: str, provenance: dict[str, Any]) -> dict[str, Any]:

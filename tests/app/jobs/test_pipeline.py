@@ -188,6 +188,8 @@ def test_digitize_again_keeps_the_users_corrections_in_a_new_revision(vault, tmp
     assert replaced.revision == 5 and "presure" in replaced.content["text"]
     history = jobs.revisions(vault, first.result_id)
     assert [r.author for r in history] == ["job", "user", "job", "job", "job"]
+    assert history[2].description == "The document's own text, your corrections kept"
+    assert history[4].description == "The document's own text"
     assert jobs.get_revision(vault, first.result_id, 2).content["text"] == corrected_text
 
 
