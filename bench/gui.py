@@ -5,9 +5,10 @@
 A child process is started the way `fieldscribe` starts: launch is measured from before the
 child's interpreter starts until its event loop runs with the unlock screen shown. Then it types
 the passphrase (after a pause, as a person would) and measures from the click to an interactive
-workspace, the model still loading. Finally it drops the handwritten note and the DOCX case file
-and summarizes the case file, while a 10 ms QTimer records how late the event loop ever ran:
-OCR and the model's summary both run during that window.
+workspace, the model still loading. Finally it drops the handwritten note, the text PDF form
+(whose page is drawn for the page view) and the DOCX case file and summarizes the case file,
+while a 10 ms QTimer records how late the event loop ever ran: OCR, page drawing and the model's
+summary all run during that window.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def child(home: str) -> None:
         mime.setUrls(
             [
                 QUrl.fromLocalFile(str(samples / n))
-                for n in ("handwritten-note.png", "case-file.docx")
+                for n in ("handwritten-note.png", "inspection-form.pdf", "case-file.docx")
             ]
         )
         clock.start()
@@ -136,7 +137,7 @@ def main() -> None:
     print(f"launch to the unlock screen       {launch_ms:8.0f} ms   target ≤ 1500 ms")
     print(f"unlock click to interactive window {figures['unlock_to_window_ms']:7.0f} ms   "
           "target ≤ 1000 ms (model still loading)")  # fmt: skip
-    print(f"longest event-loop stall          {figures['max_stall_ms']:8.0f} ms   target ≤ 100 ms "
+    print(f"longest event-loop stall          {figures['max_stall_ms']:8.0f} ms   target ≤ 50 ms "
           f"({figures['ticks']} ticks of {TICK_MS} ms over {figures['jobs_seconds']:.1f} s of "
           "OCR and summarizing)")  # fmt: skip
     print(
