@@ -26,6 +26,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         command = common.add_command(commands, kind, handler, help_text)
         command.add_argument("files", nargs="+", metavar="FILE")
         command.add_argument("--json", action="store_true", help="print JSON")
+        if kind != "summarize":
+            command.add_argument(
+                "--replace-corrections",
+                action="store_true",
+                help="a document read before: make the new output current instead of carrying"
+                " your corrections onto it (the corrected revision stays in the history)",
+            )
         if kind == "extract":
             command.add_argument(
                 "--template",
@@ -135,6 +142,7 @@ def _run_batch(args: argparse.Namespace, kind: str) -> int:
         # The Template itself, so that a schema given by its path is used as it is.
         template = get_template(session.vault, args.template) if kind == "extract" else None
         extracted: list[tuple[str, int]] = []  # (source, result id) for --table
+        keep_corrections = not getattr(args, "replace_corrections", False)
         if kind != "digitize":
             session.start_engine()  # the model loads while the first file is read
         for source in args.files:
@@ -142,11 +150,16 @@ def _run_batch(args: argparse.Namespace, kind: str) -> int:
             try:
                 document_id = session.import_document(source, progress=progress)
                 if kind == "digitize":
-                    result = session.digitize(document_id, progress=progress)
+                    result = session.digitize(
+                        document_id, keep_corrections=keep_corrections, progress=progress
+                    )
                 elif kind == "summarize":
                     result = session.summarize(document_id, progress=progress)
                 else:
-                    result = session.extract(document_id, template, progress=progress)
+                    result = session.extract(
+                        document_id, template, keep_corrections=keep_corrections,
+                        progress=progress,
+                    )  # fmt: skip
             except FieldscribeError as exc:
                 progress.clear()
                 message = _naming(source, str(exc))

@@ -311,3 +311,32 @@ def test_extract_again_keeps_the_fields_the_user_corrected(vault, tmp_path, engi
     third = jobs.extract(vault, engine, document_id, "clinical-home-visit")
     assert third.content["fields"]["patient_name"]["value"] == "E. Morris (checked)"
     assert again.content["fields"]["visit_date"] == first.content["fields"]["visit_date"]
+
+
+def test_cli_digitize_keeps_corrections_unless_told_to_replace_them(
+    vault_home, passphrase_file, tmp_path
+):
+    from app.vault import Vault
+    from tests.conftest import PASSPHRASE
+
+    path = tmp_path / "note.txt"
+    path.write_text("Boiler presure low.\n", encoding="utf-8")
+    home = vault_home.root
+
+    def digitize_text(*flags: str) -> str:
+        run = fieldscribe("--passphrase-file", passphrase_file, "digitize", path, "--json",
+                          *flags, home=home)  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout)["documents"][0]["text"]
+
+    assert "presure" in digitize_text()
+    vault = Vault.unlock(vault_home, PASSPHRASE)
+    try:
+        (document_id,) = [d for (d,) in vault.query("SELECT id FROM documents")]
+        first = jobs.latest_result(vault, document_id, "digitize")
+        corrected = {**first.content, "text": "Boiler pressure low."}
+        jobs.edit_result(vault, first.result_id, corrected)
+    finally:
+        vault.lock()
+    assert digitize_text() == "Boiler pressure low."
+    assert "presure" in digitize_text("--replace-corrections")
