@@ -251,6 +251,10 @@ class Session:
             vault_cases.assign_document(self.vault, document_id, case_id)
         return document_id
 
+    def stored_copy(self, path: str | os.PathLike[str]) -> str | None:
+        """The name under which this file's exact bytes are already stored, if they are."""
+        return jobs.stored_copy(self.vault, path)
+
     def latest_result(self, document_id: int, kind: str) -> Result | None:
         return jobs.latest_result(self.vault, document_id, kind)
 

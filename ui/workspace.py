@@ -32,7 +32,7 @@ from ui.audit import AuditDialog
 from ui.change_passphrase import ChangePassphraseDialog
 from ui.document_view import DocumentView
 from ui.export import ExportDialog
-from ui.job_panel import JobPanel
+from ui.job_panel import JobPanel, document_added_note
 from ui.jobs import JobQueue
 from ui.library import LibraryPanel, MoveToCaseDialog
 from ui.models_dialog import ModelsDialog
@@ -193,17 +193,27 @@ class Workspace(QWidget):
     def import_document(self, path: Path) -> None:
         """Store a document; with a case shown in the library, the document goes into it."""
         session, case_id = self.session, self.library.current_case_id()
-        self.jobs.submit(
-            f"Add {path.name}",
-            lambda progress, cancel: session.import_document(
+
+        def add(progress, cancel) -> tuple[int, str | None]:
+            stored_as = session.stored_copy(path)  # a duplicate is said, not hidden
+            document_id = session.import_document(
                 path, case_id=case_id, progress=progress, cancel=cancel
-            ),
-            on_success=lambda document_id: self._document_added(document_id, path.name),
+            )
+            return document_id, stored_as
+
+        job = self.jobs.submit(
+            f"Add {path.name}",
+            add,
+            on_success=lambda added: self._document_added(*added, path.name, job),
         )
 
-    def _document_added(self, document_id: int, name: str) -> None:
+    def _document_added(
+        self, document_id: int, stored_as: str | None, name: str, job: Job
+    ) -> None:
         self.library.refresh()
-        if self.library.current_document() is None:
+        note = document_added_note(self.library.known[document_id], name, stored_as)
+        self.job_panel.note(job, note)
+        if stored_as is not None or self.library.current_document() is None:
             self.library.select_document(document_id)
         if self.session.latest_result(document_id, "digitize") is None:
             self.digitize(document_id, name)
