@@ -28,15 +28,24 @@ from PySide6.QtWidgets import (
 from app import jobs
 from app.errors import BadInput
 from app.fsutil import atomic_write_bytes
-from app.jobs.pipeline import text_is_corrected
-from app.jobs.tables import cell_text, checks_text
+from app.jobs.pipeline import latest_extract, text_is_corrected
+from app.jobs.tables import cell_text, checks_text, export_table
 from app.vault import Vault
-from app.vault.documents import StoredDocument
+from app.vault.documents import StoredDocument, list_documents
 from ui.jobs import JobQueue
 
 ZERO_WIDTH_SPACE = "\u200b"
 KINDS = (("digitize", "Text"), ("summarize", "Summary"), ("extract", "Fields"))
-FORMATS = (("pdf", "PDF"), ("docx", "Word (DOCX)"), ("csv", "CSV (fields only)"), ("json", "JSON"))
+# One template's fields over several documents: a row per document (app.jobs.tables).
+TABLE_FORMATS = {"csv-table": "csv", "xlsx-table": "xlsx"}
+FORMATS = (
+    ("pdf", "PDF"),
+    ("docx", "Word (DOCX)"),
+    ("csv", "CSV (fields only)"),
+    ("json", "JSON"),
+    ("csv-table", "Table of documents, CSV (fields)"),
+    ("xlsx-table", "Table of documents, XLSX (fields)"),
+)
 
 
 def result_pdf(document_name: str, result: jobs.Result) -> bytes:
@@ -98,11 +107,29 @@ def result_pdf(document_name: str, result: jobs.Result) -> bytes:
     return bytes(buffer.data())
 
 
+def table_scopes(
+    vault: Vault, document: StoredDocument, selection: list[StoredDocument]
+) -> list[tuple[str, list[StoredDocument]]]:
+    """Which documents a table can hold: this one, the selected ones, the ones in its case."""
+    scopes = [("This document", [document])]
+    if len(selection) > 1:
+        scopes.append((f"The {len(selection)} selected documents", selection))
+    if document.case_id is not None:
+        case = [d for d in list_documents(vault) if d.case_id == document.case_id]
+        scopes.append((f"All {len(case)} documents in its case", case))
+    return scopes
+
+
 class ExportDialog(QDialog):
     exported = Signal(str)  # the written file's SHA-256
 
     def __init__(
-        self, vault: Vault, tasks: JobQueue, document: StoredDocument, parent: QWidget | None = None
+        self,
+        vault: Vault,
+        tasks: JobQueue,
+        document: StoredDocument,
+        parent: QWidget | None = None,
+        selection: list[StoredDocument] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("exportDialog")
@@ -124,6 +151,10 @@ class ExportDialog(QDialog):
         self.format.setAccessibleName("Format")
         for fmt, label in FORMATS:
             self.format.addItem(label, fmt)
+        self.scope = QComboBox(objectName="exportScope")
+        self.scope.setAccessibleName("Documents in the table")
+        for label, documents in table_scopes(vault, document, selection or []):
+            self.scope.addItem(label, documents)
         self.path = QLineEdit(objectName="exportResultPath")
         self.path.setAccessibleName("File to write")
         browse = QPushButton("Browse…", objectName="exportBrowse")
@@ -142,7 +173,8 @@ class ExportDialog(QDialog):
         close = QPushButton("Close", objectName="exportClose")
         close.clicked.connect(self.reject)
         for signal in (self.kind.currentIndexChanged, self.format.currentIndexChanged,
-                       self.path.textChanged, self.confirm.toggled):  # fmt: skip
+                       self.path.textChanged, self.confirm.toggled,
+                       self.scope.currentIndexChanged):  # fmt: skip
             signal.connect(self._update)
 
         path_row = QHBoxLayout()
@@ -155,6 +187,7 @@ class ExportDialog(QDialog):
         form = QFormLayout(self)
         form.addRow("Result:", self.kind)
         form.addRow("Format:", self.format)
+        form.addRow("Documents:", self.scope)
         form.addRow("File:", path_row)
         form.addRow(self.confirm)
         form.addRow(self.status)
@@ -172,9 +205,12 @@ class ExportDialog(QDialog):
             return "There is nothing to export yet."
         if self.format.currentData() == "csv" and self.kind.currentData() != "extract":
             return "CSV holds extracted fields: choose Fields, or another format."
+        if self.format.currentData() in TABLE_FORMATS and self.kind.currentData() != "extract":
+            return "A table of documents holds extracted fields: choose Fields."
         return None
 
     def _update(self) -> None:
+        self.scope.setEnabled(self.format.currentData() in TABLE_FORMATS)
         problem = self._problem()
         if problem and self.results:
             self.status.setText(problem)
@@ -183,7 +219,7 @@ class ExportDialog(QDialog):
         )
 
     def _browse(self) -> None:
-        fmt = self.format.currentData()
+        fmt = TABLE_FORMATS.get(self.format.currentData(), self.format.currentData())
         suggested = f"{Path(self.document.name).stem}-{self.kind.currentData()}.{fmt}"
         path, _ = QFileDialog.getSaveFileName(
             self, "Export to", suggested, f"{fmt.upper()} (*.{fmt})"
@@ -209,6 +245,19 @@ class ExportDialog(QDialog):
                 except OSError as exc:
                     raise BadInput(f"{path}: cannot write the file ({exc.strerror}).") from None
                 return jobs.record_export(vault, result.result_id, path, "pdf")
+
+        elif fmt in TABLE_FORMATS:
+            template = result.content.get("template", "")
+            documents = self.scope.currentData() or [self.document]
+
+            def work(progress, cancel) -> str:
+                rows = []
+                for number, document in enumerate(documents):
+                    progress(number, len(documents), document.name)
+                    found = latest_extract(vault, document.id, template)
+                    if found is not None:
+                        rows.append((document.name, found.result_id))
+                return export_table(vault, rows, path, TABLE_FORMATS[fmt])
 
         else:
 

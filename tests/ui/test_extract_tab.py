@@ -91,3 +91,40 @@ def test_a_typed_value_is_the_users_in_the_table_and_every_export(qtbot, vault, 
             tables = docx.Document(str(out)).tables
             cells = [cell.text for table in tables for row in table.rows for cell in row.cells]
             assert "Source: you" in cells
+
+
+def test_a_case_exports_as_one_table_of_documents(qtbot, vault, tmp_path):
+    from openpyxl import load_workbook
+    from PySide6.QtCore import Qt
+
+    from app.vault.cases import assign_document, create_case
+    from app.vault.documents import list_documents
+    from ui.export import ExportDialog
+    from ui.jobs import JobQueue
+
+    stored = _stored_result(vault, tmp_path)
+    other = tmp_path / "other.txt"
+    other.write_text("Patient: Bo Chan\n", encoding="utf-8")
+    other_id = jobs.import_document(vault, other)
+    jobs.extract(vault, None, other_id, "visit")
+    case = create_case(vault, "Ward round")
+    for document_id in (stored.document_id, other_id):
+        assign_document(vault, document_id, case)
+    document = next(d for d in list_documents(vault) if d.id == stored.document_id)
+    queue = JobQueue()
+    dialog = ExportDialog(vault, queue, document)
+    qtbot.addWidget(dialog)
+    dialog.kind.setCurrentIndex(dialog.kind.findData("extract"))
+    dialog.format.setCurrentIndex(dialog.format.findData("xlsx-table"))
+    dialog.scope.setCurrentIndex(dialog.scope.count() - 1)
+    assert dialog.scope.currentText() == "All 2 documents in its case"
+    out = tmp_path / "round.xlsx"
+    dialog.path.setText(str(out))
+    dialog.confirm.setChecked(True)
+    with qtbot.waitSignal(dialog.exported, timeout=10_000):
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    queue.shutdown()
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    assert [row[0] for row in rows[1:]] == ["visit.txt", "other.txt"]
+    column = rows[0].index("patient_name")
+    assert [row[column] for row in rows[1:]] == ["Ada Lind", "Bo Chan"]

@@ -45,6 +45,9 @@ def similarity(document_label: str, labels: tuple[str, ...]) -> float:
         for at in range(len(words) - len(parts) + 1):
             if words[at : at + len(parts)] == parts:
                 best = max(best, 0.75 + 0.2 * len(parts) / len(words))
+        for at in range(len(parts) - len(words) + 1):  # "Patient" for "patient name"
+            if parts[at : at + len(words)] == words:
+                best = max(best, 0.72 + 0.2 * len(words) / len(parts))
         if min(len(wanted), len(written)) >= 4:  # OCR noise: "Readlng", "Dlagnosis"
             ratio = SequenceMatcher(None, wanted, written).ratio()
             if ratio >= 0.85:
