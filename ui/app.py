@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app import __version__
 from app.errors import FieldscribeError
 from app.paths import Home, assets_dir, resolve_home
+from app.vault.permissions import secure_home
 from ui.main_window import MainWindow
 
 log = logging.getLogger("fieldscribe.ui")
@@ -34,7 +35,10 @@ def _log_file(home: Home) -> Path | None:
     if not home.root.is_dir():
         return None
     home.logs.mkdir(mode=0o700, exist_ok=True)
-    return home.logs / "fieldscribe.log"
+    path = home.logs / "fieldscribe.log"
+    path.touch(mode=0o600)  # before the handler opens it: never readable by others
+    secure_home(home)  # and any file an older version left readable
+    return path
 
 
 def setup_logging(home: Home) -> Path | None:

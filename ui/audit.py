@@ -179,6 +179,10 @@ class AuditCheckDialog(QDialog):
         self.identity = QLineEdit(objectName="checkIdentity")
         self.identity.setAccessibleName("Age identity file")
         self.by_key.toggled.connect(self.identity.setEnabled)
+        self.fingerprint = QLineEdit(objectName="checkFingerprint")
+        self.fingerprint.setAccessibleName("Expected device fingerprint")
+        self.fingerprint.setPlaceholderText("SHA256:… recorded when the laptop was issued")
+        self.fingerprint.setMinimumWidth(420)
         check = QPushButton("Check", objectName="checkButton")
         check.setDefault(True)
         check.clicked.connect(self.check)
@@ -187,6 +191,7 @@ class AuditCheckDialog(QDialog):
         form.addRow("Earlier export:", _path_row(self.previous, "The earlier export", False, self))
         form.addRow(self.by_key, _path_row(self.identity, "The age identity file", False, self))
         form.addRow(self.by_passphrase, self.passphrase)
+        form.addRow("Device fingerprint:", self.fingerprint)
         form.addRow(check)
 
     def check(self) -> None:
@@ -194,7 +199,8 @@ class AuditCheckDialog(QDialog):
         previous = Path(self.previous.text().strip()) if self.previous.text().strip() else None
         identity = Path(self.identity.text().strip()) if self.by_key.isChecked() else None
         passphrase = None if self.by_key.isChecked() else self.passphrase.text()
-        self.audit.run_check(path, previous, identity, passphrase)
+        fingerprint = self.fingerprint.text().strip() or None
+        self.audit.run_check(path, previous, identity, passphrase, fingerprint)
         self.accept()
 
 
@@ -236,6 +242,13 @@ class AuditDialog(QDialog):
         self.result.setTextFormat(Qt.TextFormat.PlainText)
         self.result.setWordWrap(True)
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # What the supervisor records when the laptop is issued, to pin in `audit check`.
+        self.device_fingerprint = QLabel(
+            f"This device's key: {vault.fingerprint}", objectName="auditFingerprint"
+        )
+        self.device_fingerprint.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+        )
         buttons = QHBoxLayout()
         for text, name, slot in (("&Verify", "auditVerify", self.verify),
                                  ("&Export…", "auditExport", self.open_export),
@@ -254,6 +267,7 @@ class AuditDialog(QDialog):
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.result)
+        layout.addWidget(self.device_fingerprint)
         layout.addLayout(buttons)
         self.export_dialog = AuditExportDialog(self)
         self.check_dialog = AuditCheckDialog(self)
@@ -338,7 +352,12 @@ class AuditDialog(QDialog):
         self.check_dialog.open()
 
     def run_check(
-        self, path: Path, previous: Path | None, identity: Path | None, passphrase: str | None
+        self,
+        path: Path,
+        previous: Path | None,
+        identity: Path | None,
+        passphrase: str | None,
+        expected_fingerprint: str | None = None,
     ) -> None:
         self.result.setText("Checking…")
 
@@ -350,11 +369,13 @@ class AuditDialog(QDialog):
                 except (OSError, UnicodeDecodeError):
                     raise BadInput(f"{identity}: cannot read the identity file.") from None
             try:
-                return exchange.check_export_file(
-                    path, identity_text=identity_text, passphrase=passphrase, previous=previous
-                )
+                report = exchange.check_export_file(
+                    path, identity_text=identity_text, passphrase=passphrase, previous=previous,
+                    expected_fingerprint=expected_fingerprint,
+                )  # fmt: skip
             except exchange.Tampered as exc:
                 return str(exc)
+            return f"{report.text}\n{report.caution}" if report.caution else report.text
 
         self.tasks.submit(
             "Check an audit export", check, on_success=self.result.setText,

@@ -13,15 +13,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from app.errors import FieldscribeError
 from app.paths import Home
 from app.vault import Vault
 from ui import settings
+from ui.change_passphrase import NewRecoveryCodeDialog
 from ui.jobs import JobQueue
 from ui.revisions import plural
-from ui.unlock import CreatePage, RecoveryCodePage, UnlockPage
+from ui.unlock import CopiedSecret, CreatePage, RecoveryCodePage, UnlockPage
 
 if TYPE_CHECKING:
     from ui.workspace import Workspace
@@ -173,6 +174,8 @@ class MainWindow(QMainWindow):
                          w(lambda ws: ws.show_settings())),
             self._action(vault, "&Change passphrase…", "actionChangePassphrase", "",
                          w(lambda ws: ws.change_passphrase_dialog())),
+            self._action(vault, "New &recovery code…", "actionNewRecoveryCode", "",
+                         lambda: self._open_dialog(NewRecoveryCodeDialog)),
             self._action(vault, "&Lock", "actionLock", "Ctrl+L", lambda: self.lock("user")),
             self.show_library, self.show_page, self.show_jobs,
         ]  # fmt: skip
@@ -208,14 +211,40 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(page)
         (page.passphrase if page is self.unlock_page else page.fields.new_passphrase).setFocus()
 
+    def _open_dialog(self, kind) -> None:
+        if self.vault is not None:
+            dialog = kind(self.vault, self.tasks, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.open()
+
     def _created(self, vault: Vault, recovery_code: str) -> None:
         self._pending_vault = vault
         self.recovery_page.show_code(recovery_code)
         self.pages.setCurrentWidget(self.recovery_page)
         self.recovery_page.stored.setFocus()
+        # The code on screen is a secret too: the idle lock applies here as anywhere.
+        minutes = float(
+            vault.get_setting(settings.AUTOLOCK_SETTING, settings.DEFAULT_AUTOLOCK_MINUTES)
+        )
+        self.idle_timer.start(max(1, round(minutes * 60_000)))
+        QCoreApplication.instance().installEventFilter(self)
+
+    def _leave_without_code(self) -> bool:
+        """Whether to close although the new vault's recovery code was not confirmed."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Fieldscribe",
+            "You have not confirmed that the recovery code is stored. Close anyway? It is not "
+            "shown again (a new one can be issued from Vault ▸ New recovery code).",
+            QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel, self,
+        )  # fmt: skip
+        box.setObjectName("closeWithoutCode")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return box.exec() == QMessageBox.StandardButton.Close
 
     def _recovery_code_stored(self) -> None:
         vault, self._pending_vault = self._pending_vault, None
+        self.idle_timer.stop()
+        QCoreApplication.instance().removeEventFilter(self)
         assert vault is not None
         self.open_workspace(vault)
 
@@ -267,6 +296,10 @@ class MainWindow(QMainWindow):
 
     def lock(self, reason: str) -> None:
         """Hide everything at once, then end the jobs, the model and the key off the GUI thread."""
+        CopiedSecret.instance().clear()  # a recovery code copied a moment ago goes too
+        if self._pending_vault is not None and not self._locking:
+            self._lock_before_the_code_was_stored(reason)
+            return
         workspace, vault = self.workspace, self.vault
         if workspace is None or vault is None or self._locking:
             return
@@ -291,6 +324,25 @@ class MainWindow(QMainWindow):
             on_failure=lambda _: self._locked(reason),
         )
 
+    def _lock_before_the_code_was_stored(self, reason: str) -> None:
+        vault, self._pending_vault = self._pending_vault, None
+        self._locking = True
+        self.idle_timer.stop()
+        QCoreApplication.instance().removeEventFilter(self)
+        self.recovery_page.forget()
+        self.pages.setCurrentWidget(self.unlock_page)
+        self.unlock_page.set_busy(True, "Locking…")
+
+        def locked(_: object) -> None:
+            self._locked(reason)
+            self.unlock_page.status.setText(
+                f"{self.unlock_page.status.text()} The recovery code was not confirmed: once "
+                "unlocked, issue a new one (Vault ▸ New recovery code)."
+            )
+
+        self.tasks.submit("Lock the vault", lambda progress, cancel: vault.lock(reason=reason),
+                          on_success=locked, on_failure=locked)  # fmt: skip
+
     def _locked(self, reason: str) -> None:
         # The vault closes its connection even when recording the lock failed.
         workspace = self.workspace
@@ -309,11 +361,19 @@ class MainWindow(QMainWindow):
         """Quit as the user asked: unsaved text edits are saved or discarded first, or the
         user stays."""
         if self.workspace is None:
-            self.close()
+            if self._pending_vault is None or self._leave_without_code():
+                self.close()
             return
         self.workspace.document_view.resolve_unsaved_edits(self.close)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if (
+            event.spontaneous()
+            and self._pending_vault is not None
+            and not self._leave_without_code()
+        ):
+            event.ignore()  # back to the recovery code
+            return
         workspace = self.workspace
         if (
             event.spontaneous()  # the window manager's close button, not a quit or SIGTERM

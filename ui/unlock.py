@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import string
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QTextDocument
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -251,6 +254,133 @@ class CreatePage(QWidget):
         self._update()
 
 
+CLIPBOARD_SECONDS = 60
+
+
+class CopiedSecret(QObject):
+    """The one secret Fieldscribe put on the clipboard, cleared after CLIPBOARD_SECONDS or when
+    the vault locks. Lives with the application, so closing the dialog that copied it does not
+    cancel the clearing."""
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self.setObjectName("copiedSecret")
+        self._text = ""
+        self.timer = QTimer(self, singleShot=True, interval=CLIPBOARD_SECONDS * 1000)
+        self.timer.timeout.connect(self.clear)
+
+    @staticmethod
+    def instance() -> CopiedSecret:
+        application = QCoreApplication.instance()
+        found = application.findChild(CopiedSecret, "copiedSecret")
+        return found if found is not None else CopiedSecret(application)
+
+    def copy(self, text: str) -> None:
+        self._text = text
+        QGuiApplication.clipboard().setText(text)
+        self.timer.start()
+
+    def clear(self) -> None:
+        """Empty the clipboard if it still holds the secret (not something copied since)."""
+        self.timer.stop()
+        clipboard = QGuiApplication.clipboard()
+        if self._text and clipboard.text() == self._text:
+            clipboard.clear()
+        self._text = ""
+
+
+class RecoveryCodePanel(QWidget):
+    """The code with Copy, Print and Save beside it. A copy is cleared from the clipboard after
+    CLIPBOARD_SECONDS, and by `forget()` (on lock); the code is never kept once forgotten."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.code = QLineEdit(objectName="recoveryCode")
+        self.code.setReadOnly(True)
+        self.code.setAccessibleName("Recovery code")
+        self.code.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.code.setMinimumWidth(420)
+        buttons = []
+        actions = (("&Copy", "copyRecoveryCode", self.copy),
+                   ("&Print…", "printRecoveryCode", self.print_code),
+                   ("Sa&ve to file…", "saveRecoveryCode", self.save_code))  # fmt: skip
+        for text, name, slot in actions:
+            button = QPushButton(text, objectName=name)
+            button.clicked.connect(slot)
+            buttons.append(button)
+        buttons[0].setAccessibleName("Copy the recovery code")
+        self.status = QLabel(objectName="recoveryCodeStatus")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setWordWrap(True)
+        self.print_dialog: QPrintDialog | None = None
+        self.save_dialog: QFileDialog | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(self.code, 1)
+        for button in buttons:
+            row.addWidget(button)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+
+    def show_code(self, code: str) -> None:
+        self.code.setText(code)
+        self.status.clear()
+
+    def copy(self) -> None:
+        CopiedSecret.instance().copy(self.code.text())
+        self.status.setText(f"Copied — the clipboard is cleared in {CLIPBOARD_SECONDS} s.")
+
+    def forget(self) -> None:
+        """Drop the code from the widget and the clipboard (locking)."""
+        if self.code.text() and QGuiApplication.clipboard().text() == self.code.text():
+            CopiedSecret.instance().clear()
+        self.code.clear()
+        self.status.clear()
+        for dialog in (self.print_dialog, self.save_dialog):
+            if dialog is not None:
+                dialog.reject()
+
+    def _sheet(self) -> str:
+        return (
+            "Fieldscribe recovery code\n\n"
+            f"    {self.code.text()}\n\n"
+            "It opens the vault if the passphrase is lost. Keep it apart from the computer.\n"
+        )
+
+    def print_code(self) -> None:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        self.print_dialog = QPrintDialog(printer, self)
+        self.print_dialog.setObjectName("printRecoveryCodeDialog")
+        self.print_dialog.accepted.connect(lambda: self._print_to(printer))
+        self.print_dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.print_dialog.show()  # (PySide6's QPrintDialog.open wants a receiver)
+
+    def _print_to(self, printer: QPrinter) -> None:
+        sheet = QTextDocument()
+        sheet.setPlainText(self._sheet())
+        sheet.print_(printer)
+        self.status.setText("Sent to the printer.")
+
+    def save_code(self) -> None:
+        self.save_dialog = QFileDialog(self, "Save the recovery code", "recovery-code.txt")
+        self.save_dialog.setObjectName("saveRecoveryCodeDialog")
+        self.save_dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        self.save_dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+        self.save_dialog.fileSelected.connect(self._save_to)
+        self.save_dialog.open()
+
+    def _save_to(self, path: str) -> None:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                file.write(self._sheet())
+        except OSError as exc:
+            self.status.setText(f"{path}: could not be saved ({exc.strerror}).")
+            return
+        self.status.setText(f"Saved to {path}: move it off this computer (a USB key, on paper).")
+
+
 class RecoveryCodePage(QWidget):
     """Shows the recovery code once; continuing needs an explicit "I have stored it"."""
 
@@ -259,16 +389,10 @@ class RecoveryCodePage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("recoveryPage")
-        self.code = QLineEdit(objectName="recoveryCode")
-        self.code.setReadOnly(True)
-        self.code.setAccessibleName("Recovery code")
-        self.code.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.code.setMinimumWidth(420)
-        copy = QPushButton("Copy", objectName="copyRecoveryCode")
-        copy.setAccessibleName("Copy the recovery code")
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.code.text()))
+        self.panel = RecoveryCodePanel()
+        self.code = self.panel.code
         self.stored = QCheckBox(
-            "I have written down or printed the recovery code and stored it away from this "
+            "I have written down, printed or saved the recovery code and keep it away from this "
             "computer.",
             objectName="recoveryStored",
         )
@@ -278,27 +402,33 @@ class RecoveryCodePage(QWidget):
         self.continue_button.clicked.connect(self._confirm)
 
         form = QWidget()
+        form.setMaximumWidth(720)
         layout = QVBoxLayout(form)
         layout.addWidget(_heading("Your recovery code", "recoveryHeading"))
         explanation = QLabel(
             "If you forget your passphrase, this code is the only way into the vault. "
-            "It is shown only now."
+            "It is shown only now.",
+            objectName="recoveryExplanation",
         )
         explanation.setWordWrap(True)
-        explanation.setMaximumWidth(520)
         layout.addWidget(explanation)
-        row = QHBoxLayout()
-        row.addWidget(self.code, 1)
-        row.addWidget(copy)
-        layout.addLayout(row)
+        layout.addWidget(self.panel)
+        self.stored.setStyleSheet("QCheckBox { padding: 2px; }")
         layout.addWidget(self.stored)
         layout.addWidget(self.continue_button, alignment=Qt.AlignmentFlag.AlignRight)
         self.setLayout(_centered(form))
 
+    @property
+    def showing_code(self) -> bool:
+        return bool(self.code.text())
+
     def show_code(self, code: str) -> None:
-        self.code.setText(code)
+        self.panel.show_code(code)
         self.stored.setChecked(False)
 
+    def forget(self) -> None:
+        self.panel.forget()
+
     def _confirm(self) -> None:
-        self.code.clear()  # shown once: not kept in the widget afterwards
+        self.code.clear()  # shown once: not kept in the widget afterwards (a copy stays 60 s)
         self.confirmed.emit()

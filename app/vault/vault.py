@@ -591,7 +591,7 @@ class Vault:
             old_slots = keyslots.read_key_file(home.key_slots)
             new_head_key = log_head.derive_key(new_key, "log-head")
             log_head.write(_new_head_path(home), new_head_key, new_id, new_head.tree_size,
-                           new_head.root_hash)  # fmt: skip
+                           new_head.root_hash, durable=True)  # fmt: skip
             # From here keys.json opens both: whichever vault.db is on disk after a kill.
             previous = keyslots.KeyFile(old_slots.vault_id, old_slots.slots)
             keyslots.write_key_file(

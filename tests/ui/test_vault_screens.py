@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox
+import stat
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+)
 
 from app.audit.log import read_events
+from app.errors import WrongPassphrase
 from app.jobs import digitize, latest_result
 from app.paths import Home
 from app.vault import Vault
 from tests.conftest import PASSPHRASE
 from tests.helpers import add_text_documents
 from tests.ui.conftest import UNLOCK_TIMEOUT, unlock, wait_for_model
-from ui.change_passphrase import ChangePassphraseDialog
+from ui.change_passphrase import ChangePassphraseDialog, RecoveryCodeDialog
 from ui.main_window import MainWindow
 from ui.settings import AUTOLOCK_SETTING
-from ui.unlock import strength_hint
+from ui.unlock import CopiedSecret, strength_hint
 
 
 def test_first_run_creates_a_vault_and_shows_the_recovery_code_once(qtbot, tmp_path):
@@ -155,3 +169,148 @@ def test_change_the_passphrase_from_the_vault_menu_then_unlock_with_it(qtbot, wi
     with qtbot.waitSignal(window.locked, timeout=UNLOCK_TIMEOUT):
         window.findChild(QAction, "actionLock").trigger()
     unlock(qtbot, window, new)
+
+
+# -- the recovery code screen (issue 14, item 5) ------------------------------------------------
+
+
+def _create_vault(qtbot, window) -> str:
+    page = window.create_page
+    page.fields.new_passphrase.setText("plum tractor Violet 42 harbour")
+    page.fields.repeat_passphrase.setText("plum tractor Violet 42 harbour")
+    qtbot.mouseClick(page.create_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.recovery_page,
+                    timeout=UNLOCK_TIMEOUT)  # fmt: skip
+    return window.recovery_page.code.text()
+
+
+def _answer(qtbot, name: str, button: QMessageBox.StandardButton) -> None:
+    """Press `button` in the message box `name` once it is shown (it runs its own loop)."""
+
+    def press() -> None:
+        box = QApplication.activeModalWidget()
+        assert box is not None and box.objectName() == name, box
+        box.button(button).click()
+
+    QTimer.singleShot(0, press)
+
+
+def test_recovery_code_copy_print_save_and_a_clipboard_cleared_in_time(qtbot, tmp_path):
+    window = MainWindow(Home(tmp_path / "home"))
+    qtbot.addWidget(window)
+    window.show()
+    code = _create_vault(qtbot, window)
+    page = window.recovery_page
+    explanation = page.findChild(QLabel, "recoveryExplanation")
+    assert explanation.text().endswith("It is shown only now.")
+    assert explanation.wordWrap() and explanation.width() >= explanation.minimumSizeHint().width()
+
+    # Copy: said, and cleared again after the delay (shortened here).
+    CopiedSecret.instance().timer.setInterval(200)
+    qtbot.mouseClick(page.findChild(QPushButton, "copyRecoveryCode"), Qt.MouseButton.LeftButton)
+    status = page.findChild(QLabel, "recoveryCodeStatus")
+    assert status.text() == "Copied — the clipboard is cleared in 60 s."
+    assert QGuiApplication.clipboard().text() == code
+    qtbot.waitUntil(lambda: QGuiApplication.clipboard().text() == "", timeout=5000)
+
+    # Save to a file the user picks: only the user can read it.
+    qtbot.mouseClick(page.findChild(QPushButton, "saveRecoveryCode"), Qt.MouseButton.LeftButton)
+    dialog = page.findChild(QFileDialog, "saveRecoveryCodeDialog")
+    qtbot.waitUntil(dialog.isVisible)
+    saved = tmp_path / "my-code.txt"
+    dialog.selectFile(str(saved))
+    dialog.accept()
+    assert code in saved.read_text() and stat.S_IMODE(saved.stat().st_mode) == 0o600
+
+    # Print: to a PDF printer chosen in the print dialog.
+    qtbot.mouseClick(page.findChild(QPushButton, "printRecoveryCode"), Qt.MouseButton.LeftButton)
+    printing = page.findChild(QPrintDialog, "printRecoveryCodeDialog")
+    qtbot.waitUntil(printing.isVisible)
+    pdf = tmp_path / "code.pdf"
+    printing.printer().setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printing.printer().setOutputFileName(str(pdf))
+    printing.done(QDialog.DialogCode.Accepted)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert status.text() == "Sent to the printer."
+
+    page.stored.setChecked(True)
+    qtbot.mouseClick(page.continue_button, Qt.MouseButton.LeftButton)
+    wait_for_model(qtbot, window)
+    with qtbot.waitSignal(window.locked, timeout=UNLOCK_TIMEOUT):
+        window.findChild(QAction, "actionLock").trigger()
+
+
+def test_closing_on_the_recovery_code_asks_and_the_idle_lock_applies(qtbot, tmp_path):
+    window = MainWindow(Home(tmp_path / "home"))
+    qtbot.addWidget(window)
+    window.show()
+    code = _create_vault(qtbot, window)
+
+    _answer(qtbot, "closeWithoutCode", QMessageBox.StandardButton.Cancel)
+    window.findChild(QAction, "actionQuit").trigger()  # asks; the user goes back to the code
+    assert window.isVisible() and window.recovery_page.code.text() == code
+
+    qtbot.mouseClick(window.recovery_page.findChild(QPushButton, "copyRecoveryCode"),
+                     Qt.MouseButton.LeftButton)  # fmt: skip
+    window.idle_timer.setInterval(300)
+    window.idle_timer.start()
+    with qtbot.waitSignal(window.locked, timeout=UNLOCK_TIMEOUT):
+        pass  # no input: the idle timer fires on the recovery screen too
+    assert window.pages.currentWidget() is window.unlock_page
+    assert window.recovery_page.code.text() == ""
+    assert QGuiApplication.clipboard().text() == ""  # cleared at lock
+    assert "New recovery code" in window.unlock_page.status.text()
+
+
+def test_a_passphrase_change_offers_the_rekey_then_shows_the_new_code(qtbot, window, vault_home):
+    unlock(qtbot, window)
+    workspace = window.workspace
+    window.findChild(QAction, "actionChangePassphrase").trigger()
+    dialog = workspace.findChild(ChangePassphraseDialog, "changePassphraseDialog")
+    dialog.current.setText(PASSPHRASE)
+    dialog.fields.new_passphrase.setText("plum tractor Violet 42 harbour")
+    dialog.fields.repeat_passphrase.setText("plum tractor Violet 42 harbour")
+    with qtbot.waitSignal(dialog.changed, timeout=UNLOCK_TIMEOUT):
+        qtbot.mouseClick(dialog.change_button, Qt.MouseButton.LeftButton)
+    rekey = dialog.findChild(QPushButton, "rekeyButton")
+    assert rekey.isVisible() and "keys.json" in dialog.status.text()
+    progress = dialog.findChild(QProgressBar, "rekeyProgress")
+    seen: list[int] = []
+    progress.valueChanged.connect(seen.append)
+    qtbot.mouseClick(rekey, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.findChild(RecoveryCodeDialog) is not None,
+                    timeout=4 * UNLOCK_TIMEOUT)  # fmt: skip
+    assert seen and max(seen) >= 4  # the steps were shown as they went
+    shown = window.findChild(RecoveryCodeDialog)
+    new_code = shown.panel.code.text()
+    qtbot.mouseClick(shown.findChild(QPushButton, "recoveryCodeDone"), Qt.MouseButton.LeftButton)
+    assert "vault.rekey" in [e.action for e in read_events(window.vault)]
+    wait_for_model(qtbot, window)
+    with qtbot.waitSignal(window.locked, timeout=UNLOCK_TIMEOUT):
+        window.findChild(QAction, "actionLock").trigger()
+    unlock(qtbot, window, new_code)
+
+
+def test_new_recovery_code_from_the_vault_menu(qtbot, window, vault_home, recovery_code):
+    unlock(qtbot, window)
+    window.findChild(QAction, "actionNewRecoveryCode").trigger()
+    dialog = window.findChild(QDialog, "newRecoveryCodeDialog")
+    dialog.current.setText(PASSPHRASE)
+    with qtbot.waitSignal(dialog.issued, timeout=UNLOCK_TIMEOUT) as issued:
+        qtbot.mouseClick(dialog.issue_button, Qt.MouseButton.LeftButton)
+    (new_code,) = issued.args
+    shown = window.findChild(RecoveryCodeDialog)
+    assert shown.panel.code.text() == new_code
+
+    _answer(qtbot, "closeWithoutCode", QMessageBox.StandardButton.Cancel)
+    shown.reject()  # Escape: asks, and the user stays
+    assert shown.isVisible()
+    _answer(qtbot, "closeWithoutCode", QMessageBox.StandardButton.Close)
+    shown.reject()
+    assert not shown.isVisible()
+    wait_for_model(qtbot, window)
+    with qtbot.waitSignal(window.locked, timeout=UNLOCK_TIMEOUT):
+        window.findChild(QAction, "actionLock").trigger()
+    assert Vault.unlock(vault_home, new_code)
+    with pytest.raises(WrongPassphrase):
+        Vault.unlock(vault_home, recovery_code)
