@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 
+import pyrage
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication
@@ -314,3 +315,34 @@ def test_new_recovery_code_from_the_vault_menu(qtbot, window, vault_home, recove
     assert Vault.unlock(vault_home, new_code)
     with pytest.raises(WrongPassphrase):
         Vault.unlock(vault_home, recovery_code)
+
+
+def test_the_audit_check_dialog_pins_the_device_fingerprint(qtbot, workspace, tmp_path):
+    dialog = workspace.show_audit()
+    shown = dialog.findChild(QLabel, "auditFingerprint").text()
+    assert shown == f"This device's key: {workspace.vault.fingerprint}"
+    supervisor = pyrage.x25519.Identity.generate()
+    identity_file = tmp_path / "supervisor.key"
+    identity_file.write_text(str(supervisor) + "\n")
+    out = tmp_path / "log.fsaudit"
+    result = dialog.findChild(QLabel, "auditResult")
+    dialog.run_export(out, str(supervisor.to_public()), None)
+    qtbot.waitUntil(lambda: result.text().startswith("Exported"), timeout=UNLOCK_TIMEOUT)
+
+    def check_with(fingerprint: str) -> None:
+        result.clear()
+        dialog.open_check()
+        check = dialog.check_dialog
+        check.path.setText(str(out))
+        check.identity.setText(str(identity_file))
+        check.findChild(QLineEdit, "checkFingerprint").setText(fingerprint)
+        qtbot.mouseClick(check.findChild(QPushButton, "checkButton"), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: result.text() != "" and not result.text().endswith("…"),
+                        timeout=UNLOCK_TIMEOUT)  # fmt: skip
+
+    check_with("SHA256:" + "0" * 64)  # the fingerprint on record is another device's
+    assert "signed by an unknown device key" in result.text()
+    check_with(workspace.vault.fingerprint)
+    assert "intact" in result.text() and "relative to the key" not in result.text()
+    check_with("")
+    assert "relative to the key inside it" in result.text()  # no pin: it says what that means
