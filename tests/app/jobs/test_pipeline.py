@@ -239,7 +239,9 @@ def test_cli_batches_go_on_past_a_bad_file_in_the_json_shape(vault_home, passphr
     assert summarized.returncode == 0, summarized.stderr
     (summary,) = json.loads(summarized.stdout)["documents"]
     assert set(summary) == {"source", "summary", "sections", "ungrounded"}
-    assert set(summary["sections"][0]) == {"id", "title", "summary"}
+    assert set(summary["sections"][0]) == {
+        "id", "title", "summary", "kind", "model_ran", "model_kept"
+    }  # fmt: skip
 
     extracted = fieldscribe(
         "--passphrase-file",
