@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from app.cli import common
-from app.errors import BadInput, VaultExists
+from app.errors import VaultExists
 from app.vault import Vault
 
 
@@ -112,8 +112,6 @@ def cmd_rekey(args: argparse.Namespace) -> int:
 
 
 def cmd_recovery_code(args: argparse.Namespace) -> int:
-    if not args.new:
-        raise BadInput("Use `recovery-code --new` to issue a new recovery code.")
     secret = common.vault_passphrase(args)
     with common.unlocked_vault(args, secret) as vault:
         recovery_code = vault.new_recovery_code(secret)
