@@ -93,6 +93,9 @@ def extract_fields(
     found = collect(text, specs)
     blocks = _merge(text_blocks(text), box_blocks(text, pages, specs))
     by_block = assign(blocks, specs)
+    # On a scan the boxes say where a label's text ends; words of a label found elsewhere in
+    # the OCR text ("Date" inside a sentence) give no free-text value.
+    scanned = any(page.get("lines") for page in pages or [])
     if cancel is not None:
         cancel.raise_if_cancelled()
 
@@ -103,7 +106,8 @@ def extract_fields(
         chosen = None
         if index in by_block:
             chosen = block_candidate(spec, index, text, by_block[index])
-        chosen = chosen or _decide(spec, found[index])
+        if chosen is None and not (scanned and spec.kind in ("text", "object", "array")):
+            chosen = _decide(spec, found[index])
         if chosen is not None and isinstance(chosen.value, str) and is_heading(chosen.value):
             chosen = _CONFLICT  # "ASSESSMENT AND PLAN:" under "ASSESSMENT:" is no value
         if chosen is None:
