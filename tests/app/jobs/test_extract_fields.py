@@ -85,9 +85,12 @@ def test_the_model_can_only_choose_a_span_of_the_document(engine):
     visit = fields["visit_date"]
     assert provenance["method"] == "labels+model"
     assert visit.value in (None, "2026-03-02", "2026-03-04")
+    assert visit.model_ran  # two dates, no label: only the model may choose
     if visit.value is not None:
-        assert visit.source == "model" and occurs_in(visit.evidence, text)
-        assert not visit.grounded  # nothing in the text says which date the visit was
+        assert visit.source == "model" and visit.model_kept
+        # grounded says the evidence is a passage of the document, nothing more; that the
+        # model chose it is what `source` and `model_kept` say
+        assert visit.grounded and occurs_in(visit.evidence, text)
     assert provenance["model"]["model_sha256"] == default_model().sha256
 
 
