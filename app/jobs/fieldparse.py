@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 DATE_ORDERS = ("DMY", "MDY")
+# The vault setting that fixes the order of ambiguous dates for extraction ("DMY" or "MDY");
+# without it the operating system's locale decides (`default_date_order`).
+DATE_ORDER_SETTING = "extract.date_order"
 
 _MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,

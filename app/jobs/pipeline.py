@@ -23,7 +23,7 @@ from app import __version__, ingest, ocr
 from app.cancel import CancelToken
 from app.errors import Cancelled, FieldscribeError
 from app.jobs.extract import extract_fields
-from app.jobs.fieldparse import default_date_order
+from app.jobs.fieldparse import DATE_ORDER_SETTING, default_date_order
 from app.jobs.results import (
     JOB,
     Result,
@@ -446,7 +446,7 @@ def extract(
             progress=progress,
             cancel=cancel,
             pages=digitized.content["pages"],  # OCR boxes: forms are read by their geometry
-            date_order=date_order or default_date_order(),
+            date_order=date_order or vault.get_setting(DATE_ORDER_SETTING) or default_date_order(),
         )
         filled = {name: asdict(field) for name, field in fields.items()}
         kept = corrected_fields(vault, previous) if previous and keep_corrections else {}

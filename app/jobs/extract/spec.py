@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from app.engine.schema import schema_errors
+from app.errors import BadInput
 from app.jobs.fieldparse import DATE_ORDERS, normalize_unit
 from app.paths import assets_dir
 
@@ -157,7 +158,7 @@ def field_specs(schema: Mapping[str, Any], date_order: str | None = None) -> lis
             )
         )
         if specs[-1].date_order not in DATE_ORDERS:
-            raise ValueError(f"x-date-order must be one of {DATE_ORDERS}")
+            raise BadInput(f"The date order must be one of {', '.join(DATE_ORDERS)}.")
     return specs
 
 

@@ -205,3 +205,20 @@ def test_one_template_over_many_documents_is_one_audited_table(vault, tmp_path):
     with pytest.raises(BadInput):
         tables.export_table(vault, ids, tmp_path / "table.txt")
     assert json.dumps(rows)  # plain strings only
+
+
+def test_the_vault_setting_fixes_the_date_order(vault, tmp_path):
+    from app import jobs
+    from app.jobs.fieldparse import DATE_ORDER_SETTING
+    from app.jobs.templates import save_template
+
+    save_template(vault, "dated", {"type": "object", "properties": {
+        "inspection_date": {"type": "string", "format": "date", "description": "When."}}})
+    note = tmp_path / "dated.txt"
+    note.write_text("Inspection date: 03/04/2026\n", encoding="utf-8")
+    document_id = jobs.import_document(vault, note)
+    for order, iso in (("MDY", "2026-03-04"), ("DMY", "2026-04-03")):
+        with vault.transaction() as tx:
+            tx.set_setting(DATE_ORDER_SETTING, order)
+        result = jobs.extract(vault, None, document_id, "dated")
+        assert result.content["fields"]["inspection_date"]["value"] == iso
