@@ -331,7 +331,7 @@ def _plan(sections: list[Section], units: list[list[_Unit]], limit: int) -> list
             continue
         total = grown
     if total > limit:
-        _cut_to(chosen, texts, sections, limit, length)
+        _cut_to(chosen, texts, limit, length)
     return [
         [texts[(u.start, u.end)] for u in sorted(picked, key=lambda u: u.start)]
         for picked in chosen
@@ -343,7 +343,7 @@ def _word_count(text: str) -> int:
     return len(CITATION.sub(" ", text).split())
 
 
-def _cut_to(chosen, texts, sections, limit, length) -> None:
+def _cut_to(chosen, texts, limit, length) -> None:
     """Make the summary fit: the longest optional sentences are shortened first; then the
     required ones, a sentence of doses to its "drug dose" phrases before anything else."""
     while length() > limit:
