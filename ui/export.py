@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLayout,
     QLineEdit,
     QPushButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -46,6 +46,11 @@ FORMATS = (
     ("csv-table", "Table of documents, CSV (fields)"),
     ("xlsx-table", "Table of documents, XLSX (fields)"),
 )
+
+
+def breakable(sentence: str) -> str:
+    """A long path has no spaces to wrap at: let it break after each folder."""
+    return sentence.replace(os.sep, os.sep + ZERO_WIDTH_SPACE)
 
 
 def result_pdf(document_name: str, result: jobs.Result) -> bytes:
@@ -184,21 +189,29 @@ class ExportDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(self.export_button)
         buttons.addWidget(close)
-        form = QFormLayout(self)
+        form = QFormLayout()
         form.addRow("Result:", self.kind)
         form.addRow("Format:", self.format)
         form.addRow("Documents:", self.scope)
         form.addRow("File:", path_row)
-        form.addRow(self.confirm)
-        form.addRow(self.status)
-        form.addRow(buttons)
-        # Wrapped sentences get the height they need: the dialog grows instead of clipping.
-        form.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.confirm)
+        layout.addWidget(self.status)
+        layout.addStretch(1)
+        layout.addLayout(buttons)
         self.confirm.setMinimumWidth(self.confirm.sizeHint().width())
         self.setMinimumWidth(560)
         if not self.results:
-            self.status.setText("This document has no results yet: digitize it first.")
+            self._say("This document has no results yet: digitize it first.")
         self._update()
+
+    def _say(self, sentence: str) -> None:
+        self.status.setText(breakable(sentence))
+        # Qt does not grow a window for a wrapped label's new height: make room for it.
+        needed = self.heightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def _problem(self) -> str | None:
         if self.kind.currentData() is None:
@@ -213,7 +226,7 @@ class ExportDialog(QDialog):
         self.scope.setEnabled(self.format.currentData() in TABLE_FORMATS)
         problem = self._problem()
         if problem and self.results:
-            self.status.setText(problem)
+            self._say(problem)
         self.export_button.setEnabled(
             problem is None and bool(self.path.text().strip()) and self.confirm.isChecked()
         )
@@ -265,22 +278,18 @@ class ExportDialog(QDialog):
                 return jobs.export_result(vault, result.result_id, path, fmt)
 
         self.export_button.setEnabled(False)
-        self.status.setText("Exporting…")
+        self._say("Exporting…")
         self.tasks.submit(
             f"Export {self.document.name}", work, on_success=self._done, on_failure=self._failed
         )
 
     def _done(self, sha256: str) -> None:
         path = Path(self.path.text().strip())
-        # A long path has no spaces to wrap at: let it break after each folder.
-        self.status.setText(
-            f"Wrote {path.name} (SHA-256 {sha256[:16]}…) in"
-            f" {str(path.parent).replace(os.sep, os.sep + ZERO_WIDTH_SPACE)}."
-        )
+        self._say(f"Wrote {path.name} (SHA-256 {sha256[:16]}…) in {path.parent}.")
         self.status.setToolTip(str(path))
         self.confirm.setChecked(False)  # another export is another deliberate act
         self.exported.emit(sha256)
 
     def _failed(self, sentence: str) -> None:
-        self.status.setText(sentence)
+        self._say(sentence)
         self._update()

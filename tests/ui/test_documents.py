@@ -147,9 +147,14 @@ def test_dropped_samples_go_through_every_job(qtbot, window, tmp_path):
 
 @pytest.mark.slow
 def test_cancel_a_running_job(qtbot, window, vault):
-    templates.save_template(vault, "home visit", HOME_VISIT)
+    next_visit = {"type": "string", "format": "date", "description": "When the next visit is"}
+    schema = {**HOME_VISIT, "properties": {**HOME_VISIT["properties"], "next_visit": next_visit}}
+    templates.save_template(vault, "home visit", schema)
     (document_id,) = add_text_documents(
-        vault, 1, words="Visit 05/02/2025. Mr K. Nakamura. Ramipril 5 mg daily. Next in 4 weeks."
+        vault,
+        1,
+        words="Visit 05/02/2025. Mr K. Nakamura. Ramipril 5 mg daily. Next in 4 weeks,"
+        " on 05/03/2025 or 12/03/2025.",  # two dates: the model is asked to choose
     )
     vault.lock()
     unlock(qtbot, window)
@@ -160,10 +165,15 @@ def test_cancel_a_running_job(qtbot, window, vault):
     (row,) = workspace.job_panel.rows.values()
     # Cancel while the model is choosing (loading it first, or generating: both can be cut).
     qtbot.waitUntil(lambda: row.job.message == "Asking the model to choose", timeout=JOB_TIMEOUT)
+    # The document shows the running job above its tabs, not "No fields yet".
+    bar = workspace.document_view.job_bar
+    qtbot.waitUntil(lambda: "Asking the model to choose" in bar.label.text())
+    assert bar.isVisible() and bar.label.text().startswith("Extract home visit from")
     qtbot.mouseClick(row.cancel, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: row.status.text() != "Cancelling…", timeout=10_000)
     assert row.job.state is JobState.CANCELLED
     assert row.status.text() == "Cancelled"
+    assert not bar.isVisible()
     assert not row.cancel.isVisible()
     assert latest_result(workspace.vault, document_id, "extract") is None
     assert "job.cancel" in [e.action for e in read_events(workspace.vault)]

@@ -64,6 +64,12 @@ def test_usable_at_1024_by_640_with_panels_that_give_way(qtbot, window, vault):
     window.findChild(QAction, "actionShowLibrary").trigger()
     assert workspace.library.isVisible()
 
+    # The Extract tab, its fields listed, fits as well.
+    view.tabs.setCurrentWidget(view.extract_tab)
+    qtbot.waitUntil(view.extract_tab.isVisible)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1024 and hint.height() <= 640, hint
+
 
 @pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen: tooltips
 def test_review_lines_have_their_tooltip_and_their_count_follows_fixes(qtbot, window, vault):
@@ -181,3 +187,21 @@ def test_the_summary_pdf_prints_each_sentence_once(vault):
     assert text.count("Dressing changed twice weekly.") == 1
     assert text.count("Amoxicillin 500 mg started.") == 1
     assert "[S2] Visit 2" in text
+
+
+def test_the_export_dialog_shows_a_long_sentence_whole(qtbot, window, vault, tmp_path):
+    document_id = flagged_document(vault)
+    vault.lock()
+    unlock(qtbot, window)
+    window.workspace.library.select_document(document_id)
+    dialog = window.workspace.export_result_dialog()
+    qtbot.waitExposed(dialog)
+    folder = tmp_path / ("a-folder-with-a-long-name-" * 6) / "missing"
+    dialog.path.setText(str(folder / "note.pdf"))
+    dialog.confirm.setChecked(True)
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    status = dialog.status
+    qtbot.waitUntil(lambda: "does not exist" in status.text())
+    qtbot.waitUntil(lambda: status.height() >= status.heightForWidth(status.width()))
+    assert status.width() <= dialog.width()
+    dialog.close()
