@@ -107,7 +107,9 @@ def test_extract_fills_a_template_with_grounded_values(vault, tmp_path, engine):
     fields = result.content["fields"]
     assert result.content["template"] == "clinical-home-visit"
     for field in fields.values():
-        assert set(field) == {"value", "evidence", "grounded", "valid", "source"}
+        assert set(field) == {
+            "value", "evidence", "grounded", "valid", "source", "model_ran", "model_kept"
+        }
         if field["grounded"]:
             assert field["evidence"] in VISIT_FORM
     assert result.provenance["template_sha256"]
