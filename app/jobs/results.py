@@ -55,7 +55,7 @@ class Revision:
         if by == "model":
             return f"Model {self.made_by.get('model', '')}".strip() + self._kept()
         if by == "rules":
-            return "Read without the model"
+            return "Made without the model"
         return "A job" if self.author == JOB else "You"
 
     def _kept(self) -> str:

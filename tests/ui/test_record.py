@@ -247,3 +247,48 @@ def test_history_shows_revisions_side_by_side_and_restores(qtbot, window, correc
     event = read_events(workspace.vault)[-1]
     assert (event.action, event.details["from_revision"]) == ("result.restore", 1)
     dialog.close()
+
+
+def test_the_fields_and_the_summary_have_their_history_too(qtbot, window, vault):
+    from app.jobs.results import store_result
+
+    (document_id,) = add_text_documents(vault, 1, words="Ramipril 5 mg daily.")
+    fields = {"medication": {"value": "Ramipril 5 mg", "evidence": "Ramipril 5 mg",
+                             "grounded": True, "valid": True, "source": "label"}}  # fmt: skip
+    with vault.transaction() as tx:
+        extract_id = store_result(
+            tx, document_id=document_id, kind="extract",
+            content={"template": "visit", "fields": fields},
+            provenance={"model": {"model": "SmolLM2-135M-Instruct"}},
+        )  # fmt: skip
+        store_result(
+            tx, document_id=document_id, kind="summarize",
+            content={"summary": "Ramipril 5 mg daily. [S1]", "sections": [], "ungrounded": []},
+            provenance={"method": "extractive"},
+        )  # fmt: skip
+    edited = {"medication": {**fields["medication"], "value": "Ramipril 2.5 mg"}}
+    jobs.edit_result(vault, extract_id, {"template": "visit", "fields": edited})
+    vault.lock()
+    unlock(qtbot, window)
+    view = window.workspace.document_view
+    window.workspace.library.select_document(document_id)
+
+    view.tabs.setCurrentWidget(view.summary_tab)
+    qtbot.mouseClick(view.history_button, Qt.MouseButton.LeftButton)
+    dialog = view.history_dialog
+    assert dialog.list.item(0).text().endswith("Made without the model  (current)")
+    assert dialog.message.text() == "This is the current revision."
+    dialog.close()
+
+    view.tabs.setCurrentWidget(view.extract_tab)
+    qtbot.mouseClick(view.history_button, Qt.MouseButton.LeftButton)
+    dialog = view.history_dialog
+    assert dialog.list.item(1).text().endswith("Model SmolLM2-135M-Instruct")
+    assert dialog.chosen.toPlainText() == "medication: Ramipril 5 mg"
+    assert dialog.current.toPlainText() == "medication: Ramipril 2.5 mg"
+    qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
+    restored = jobs.latest_result(window.workspace.vault, document_id, "extract")
+    assert restored.revision == 3
+    assert restored.content["fields"]["medication"]["value"] == "Ramipril 5 mg"
+    assert view.extract_tab.result.revision == 3
+    dialog.close()
