@@ -143,7 +143,7 @@ class ExtractTab(QWidget):
         self.source_text.setAccessibleName("Document text with the selected field's evidence")
 
         bar = QHBoxLayout()
-        template_label = QLabel("&Template:")
+        template_label = QLabel("Template:")
         template_label.setBuddy(self.template)
         bar.addWidget(template_label)
         bar.addWidget(self.template, 1)
