@@ -53,6 +53,12 @@ class VaultLocked(FieldscribeError):
         super().__init__(message)
 
 
+class VaultInUse(FieldscribeError):
+    """Another Fieldscribe process holds the vault in a way this action cannot share."""
+
+    exit_code = 1
+
+
 class StorageError(FieldscribeError):
     """The disk refused a write (full, read-only); nothing of the change was saved."""
 

@@ -38,6 +38,11 @@ class Home:
         return self.root / "log-head.json"
 
     @property
+    def vault_lock(self) -> Path:
+        """Held shared by each process with the vault open, exclusively by a rekey."""
+        return self.root / "vault.lock"
+
+    @property
     def models(self) -> Path:
         return self.root / "models"
 

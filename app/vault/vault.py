@@ -27,6 +27,7 @@ from app.errors import (
     StorageError,
     VaultDamaged,
     VaultExists,
+    VaultInUse,
     VaultLocked,
     VaultNotFound,
     WrongPassphrase,
@@ -34,6 +35,7 @@ from app.errors import (
 from app.fsutil import fsync_directory
 from app.paths import Home
 from app.vault import failed_unlocks, keyslots, log_head
+from app.vault.open_lock import OPEN_ELSEWHERE, OpenLock
 from app.vault.permissions import secure_home
 from app.vault.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -216,9 +218,11 @@ class Vault:
     """An unlocked vault. Thread-safe: one connection, one lock."""
 
     def __init__(
-        self, home: Home, conn: sqlcipher3.Connection, data_key: bytes, vault_id: str
-    ) -> None:
+        self, home: Home, hold: OpenLock, conn: sqlcipher3.Connection, data_key: bytes,
+        vault_id: str,
+    ) -> None:  # fmt: skip
         self.home = home
+        self._hold = hold
         self._conn: sqlcipher3.Connection | None = conn
         self._lock = threading.RLock()
         self._actor = _actor()
@@ -247,10 +251,11 @@ class Vault:
         keyslots.check_new_passphrase(passphrase)
         home.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         secure_home(home)
+        hold = OpenLock(home)
         data_key = keyslots.new_data_key()
         conn = _open_connection(home.vault_db, data_key)
         home.vault_db.chmod(0o600)  # the WAL and SHM files inherit this
-        vault = cls(home, conn, data_key, "")
+        vault = cls(home, hold, conn, data_key, "")
         vault._migrate(creating=True)
         vault._use_key(data_key, database_vault_id(home.vault_db))
         with vault._locked_connection() as conn:
@@ -305,20 +310,26 @@ class Vault:
                 else f"The vault at {home.root} is incomplete (vault.db or keys.json is missing)."
             )
         secure_home(home)
-        finish_interrupted_rekey(home)
-        key_file = keyslots.read_key_file(home.key_slots)
-        vault_id = database_vault_id(home.vault_db)
-        if key_file.vault_id is not None and key_file.vault_id != vault_id:
-            raise ForeignKeyFile(
-                f"The keys in {home.key_slots} belong to another vault than {home.vault_db}; "
-                "nothing was changed."
-            )
+        hold = OpenLock(home)  # before anything is read: a rekey elsewhere is refused here
         try:
-            data_key, slot_id = keyslots.unwrap_data_key(key_file, secret)
-        except WrongPassphrase:
-            failed_unlocks.record(home)
+            finish_interrupted_rekey(home)
+            key_file = keyslots.read_key_file(home.key_slots)
+            vault_id = database_vault_id(home.vault_db)
+            if key_file.vault_id is not None and key_file.vault_id != vault_id:
+                raise ForeignKeyFile(
+                    f"The keys in {home.key_slots} belong to another vault than "
+                    f"{home.vault_db}; nothing was changed."
+                )
+            try:
+                data_key, slot_id = keyslots.unwrap_data_key(key_file, secret)
+            except WrongPassphrase:
+                failed_unlocks.record(home)
+                raise
+            conn = _open_connection(home.vault_db, data_key)
+        except BaseException:
+            hold.release()
             raise
-        vault = cls(home, _open_connection(home.vault_db, data_key), data_key, vault_id)
+        vault = cls(home, hold, conn, data_key, vault_id)
         try:
             if check_pages and (problems := vault.integrity_problems()):
                 raise _damaged(home.vault_db, problems)
@@ -375,6 +386,7 @@ class Vault:
                 self._conn = None
                 self._log = None
                 self._head_key = self._sidecar_key = b""
+            self._hold.release()
 
     @property
     def is_locked(self) -> bool:
@@ -533,7 +545,6 @@ class Vault:
             if progress is not None:
                 progress(done, steps, message)
 
-        home = self.home
         step(0, "Checking the passphrase")
         data_key, slot_id = self._unwrap_current(passphrase)
         if slot_id != keyslots.PASSPHRASE_SLOT:
@@ -542,74 +553,93 @@ class Vault:
                 "issued); set a passphrase with change-passphrase first if it is lost."
             )
         with self._lock:
-            conn = self._conn
-            if conn is None or self._log is None:
+            if self._conn is None or self._log is None:
                 raise VaultLocked()
-            _remove_rekey_leftovers(home)
-            copy = home.vault_db.with_name(home.vault_db.name + _REKEY_SUFFIX)
-            new_key = keyslots.new_data_key()
-            step(1, "Copying the vault under a new key")
-            with self._locked_connection() as conn:
-                conn.execute(f"ATTACH DATABASE ? AS rekeyed KEY \"x'{new_key.hex()}'\"",
-                             (str(copy),))  # fmt: skip
-                try:
-                    conn.execute("BEGIN IMMEDIATE")  # no writer in between: a consistent copy
-                    conn.execute("SELECT sqlcipher_export('rekeyed')")
-                    (version,) = conn.execute("PRAGMA main.user_version").fetchone()
-                    conn.execute(f"PRAGMA rekeyed.user_version = {int(version)}")
-                    conn.execute("COMMIT")
-                except BaseException:
-                    with contextlib.suppress(sqlcipher3.DatabaseError):
-                        conn.execute("ROLLBACK")
-                    raise
-                finally:
-                    conn.execute("DETACH DATABASE rekeyed")
-            step(2, "Checking the copy and recording the rekey")
-            new_id = database_vault_id(copy)
-            copy_conn = _open_connection(copy, new_key)
             try:
-                if problems := _damage_found(copy_conn):
-                    raise _damaged(copy, problems)
-                copy_conn.execute("BEGIN IMMEDIATE")
-                tx = Transaction(copy_conn, self._actor, self._log)
-                slots = [keyslots.PASSPHRASE_SLOT, keyslots.RECOVERY_SLOT]
-                tx.audit("vault.rekey", "vault", self.origin, {"key_slots": slots})
-                epoch = failed_unlocks.new_epoch()
-                tx.set_setting(failed_unlocks.EPOCH_SETTING, epoch)
-                new_head = self._log.seal(copy_conn, tx.new_leaves)
-                copy_conn.execute("COMMIT")
-                copy_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                exclusive = self._hold.make_exclusive()
+            except VaultInUse:
+                self._close()  # another rekey is swapping the file under this connection
+                raise
+            if not exclusive:
+                raise VaultInUse(OPEN_ELSEWHERE)
+            try:
+                return self._rekey(passphrase, step, kdf)
             finally:
-                copy_conn.close()
-            _fsync_file(copy)
-            step(3, "Wrapping the new key")
-            recovery_code = keyslots.new_recovery_code()
-            normalized = keyslots.normalize_recovery_code(recovery_code)
-            assert normalized is not None
-            new_slots = self._new_key_file(new_key, keyslots.normalize_passphrase(passphrase),
-                                           normalized, kdf, vault_id=new_id)  # fmt: skip
-            old_slots = keyslots.read_key_file(home.key_slots)
-            new_head_key = log_head.derive_key(new_key, "log-head")
-            log_head.write(_new_head_path(home), new_head_key, new_id, new_head.tree_size,
-                           new_head.root_hash, durable=True)  # fmt: skip
-            # From here keys.json opens both: whichever vault.db is on disk after a kill.
-            previous = keyslots.KeyFile(old_slots.vault_id, old_slots.slots)
-            keyslots.write_key_file(
-                home.key_slots, keyslots.KeyFile(new_id, new_slots.slots, previous)
-            )
-            step(4, "Swapping in the re-encrypted vault")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            conn.close()
-            self._conn = None
-            for leftover in (Path(f"{home.vault_db}-wal"), Path(f"{home.vault_db}-shm")):
-                leftover.unlink(missing_ok=True)  # empty after the checkpoint; not the copy's
-            os.replace(copy, home.vault_db)
-            fsync_directory(home.root)
-            step(5, "Retiring the old keys")
-            finish_interrupted_rekey(home)
-            self._conn = _open_connection(home.vault_db, new_key)
-            self._use_key(new_key, new_id)
-            failed_unlocks.start_epoch(home, self._sidecar_key, epoch)
+                if self._conn is None:  # stopped between the swap and reopening it
+                    self._close()
+                else:
+                    self._hold.make_shared()
+
+    def _rekey(
+        self, passphrase: str, step: Callable[[int, str], None], kdf: keyslots.KdfParams
+    ) -> str:
+        """rekey's steps 1 to 6, with the vault held exclusively."""
+        home = self.home
+        conn = self._conn
+        assert conn is not None and self._log is not None
+        _remove_rekey_leftovers(home)
+        copy = home.vault_db.with_name(home.vault_db.name + _REKEY_SUFFIX)
+        new_key = keyslots.new_data_key()
+        step(1, "Copying the vault under a new key")
+        with self._locked_connection() as conn:
+            conn.execute(f"ATTACH DATABASE ? AS rekeyed KEY \"x'{new_key.hex()}'\"",
+                         (str(copy),))  # fmt: skip
+            try:
+                conn.execute("BEGIN IMMEDIATE")  # no writer in between: a consistent copy
+                conn.execute("SELECT sqlcipher_export('rekeyed')")
+                (version,) = conn.execute("PRAGMA main.user_version").fetchone()
+                conn.execute(f"PRAGMA rekeyed.user_version = {int(version)}")
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlcipher3.DatabaseError):
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                conn.execute("DETACH DATABASE rekeyed")
+        step(2, "Checking the copy and recording the rekey")
+        new_id = database_vault_id(copy)
+        copy_conn = _open_connection(copy, new_key)
+        try:
+            if problems := _damage_found(copy_conn):
+                raise _damaged(copy, problems)
+            copy_conn.execute("BEGIN IMMEDIATE")
+            tx = Transaction(copy_conn, self._actor, self._log)
+            slots = [keyslots.PASSPHRASE_SLOT, keyslots.RECOVERY_SLOT]
+            tx.audit("vault.rekey", "vault", self.origin, {"key_slots": slots})
+            epoch = failed_unlocks.new_epoch()
+            tx.set_setting(failed_unlocks.EPOCH_SETTING, epoch)
+            new_head = self._log.seal(copy_conn, tx.new_leaves)
+            copy_conn.execute("COMMIT")
+            copy_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            copy_conn.close()
+        _fsync_file(copy)
+        step(3, "Wrapping the new key")
+        recovery_code = keyslots.new_recovery_code()
+        normalized = keyslots.normalize_recovery_code(recovery_code)
+        assert normalized is not None
+        new_slots = self._new_key_file(new_key, keyslots.normalize_passphrase(passphrase),
+                                       normalized, kdf, vault_id=new_id)  # fmt: skip
+        old_slots = keyslots.read_key_file(home.key_slots)
+        new_head_key = log_head.derive_key(new_key, "log-head")
+        log_head.write(_new_head_path(home), new_head_key, new_id, new_head.tree_size,
+                       new_head.root_hash, durable=True)  # fmt: skip
+        # From here keys.json opens both: whichever vault.db is on disk after a kill.
+        previous = keyslots.KeyFile(old_slots.vault_id, old_slots.slots)
+        keyslots.write_key_file(home.key_slots, keyslots.KeyFile(new_id, new_slots.slots, previous))
+        step(4, "Swapping in the re-encrypted vault")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+        self._conn = None
+        for leftover in (Path(f"{home.vault_db}-wal"), Path(f"{home.vault_db}-shm")):
+            leftover.unlink(missing_ok=True)  # empty after the checkpoint; not the copy's
+        os.replace(copy, home.vault_db)
+        fsync_directory(home.root)
+        step(5, "Retiring the old keys")
+        finish_interrupted_rekey(home)
+        self._conn = _open_connection(home.vault_db, new_key)
+        self._use_key(new_key, new_id)
+        failed_unlocks.start_epoch(home, self._sidecar_key, epoch)
         step(6, "Done")
         return recovery_code
 
