@@ -49,7 +49,9 @@ def _decide(spec: FieldSpec, candidates: list[Candidate]) -> Candidate | None:
         return adjacent[0]
     if strong and spec.kind in _MEASURES:  # a measure taken again later: the first reading
         after = [c for c in strong if c.mention is not None and c.start >= c.mention.end]
-        return min(after or strong, key=lambda c: c.start)  # written after its label first
+        if after:
+            return min(after, key=lambda c: c.start)  # the first written after its label
+        return max(strong, key=lambda c: c.end)  # else the nearest before it ("95% O2 sat")
     return None
 
 

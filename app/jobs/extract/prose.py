@@ -92,7 +92,7 @@ def label_pattern(label: str) -> re.Pattern[str]:
 
 def _find_mentions(text: str, specs: list[FieldSpec]) -> list[Mention]:
     """Every label occurrence; one inside a longer one ("inspection date" within "re-inspection
-    date") belongs to the longer label's field only."""
+    date", "saturation" within "O2 saturation") is only the longer label."""
     raw: list[tuple[int, int, int]] = []
     for index, spec in enumerate(specs):
         for label in spec.labels:
@@ -106,7 +106,7 @@ def _find_mentions(text: str, specs: list[FieldSpec]) -> list[Mention]:
     for start, end, index in raw:
         # Only a label starting at most `longest` before this one's end can contain it.
         nearby = raw[bisect.bisect_left(starts, end - longest) : bisect.bisect_right(starts, start)]
-        longer = any(end <= e and (e - s) > (end - start) and i != index for s, e, i in nearby)
+        longer = any(end <= e and (e - s) > (end - start) for s, e, _ in nearby)
         if longer:
             continue
         separator = SEPARATOR.match(text, end)
