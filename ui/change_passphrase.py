@@ -144,7 +144,8 @@ class NewRecoveryCodeDialog(QDialog):
 class ChangePassphraseDialog(QDialog):
     """Rewraps the data key off the GUI thread (two key derivations take a few seconds)."""
 
-    changed = Signal()
+    changed = Signal()  # the slot was rewritten; the rekey offer is shown in this dialog
+    rekey_declined = Signal()  # closed after a change without a rekey: time for the notice
 
     def __init__(self, vault: Vault, tasks: JobQueue, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -251,8 +252,9 @@ class ChangePassphraseDialog(QDialog):
         self.accept()
         show_recovery_code(
             code,
-            "The vault was re-encrypted under a new key: old copies of keys.json no longer open "
-            "it, and the old recovery code no longer works. This is the new recovery code.",
+            "The passphrase was changed and the vault re-encrypted under a new key: old copies "
+            "of keys.json no longer open it, and the old recovery code no longer works. This "
+            "is the new recovery code.",
             self.parentWidget(),
         )
 
@@ -283,5 +285,8 @@ class ChangePassphraseDialog(QDialog):
 
     def reject(self) -> None:
         if not self.busy:  # while the slot is rewritten, the dialog waits for the outcome
+            declined = bool(self.new_passphrase)
             self.new_passphrase = ""
             super().reject()
+            if declined:
+                self.rekey_declined.emit()

@@ -465,7 +465,7 @@ class Workspace(QWidget):
     def change_passphrase_dialog(self) -> ChangePassphraseDialog:
         dialog = ChangePassphraseDialog(self.vault, self.tasks, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.changed.connect(
+        dialog.rekey_declined.connect(  # after the dialog's rekey offer, never on top of it
             lambda: self.show_notice("The passphrase was changed: use the new one from now on.")
         )
         dialog.open()

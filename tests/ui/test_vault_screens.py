@@ -12,6 +12,7 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QLabel,
     QLineEdit,
@@ -139,6 +140,12 @@ def test_auto_lock_after_the_idle_time_saves_the_edit_in_progress(qtbot, vault_h
         reopened.lock()
 
 
+def _notice(workspace) -> QMessageBox | None:
+    """The workspace's notice if one is shown."""
+    notice = workspace.findChild(QMessageBox, "noticeMessage")
+    return notice if notice is not None and notice.isVisible() else None
+
+
 def test_change_the_passphrase_from_the_vault_menu_then_unlock_with_it(qtbot, window):
     unlock(qtbot, window)
     workspace = window.workspace
@@ -162,7 +169,13 @@ def test_change_the_passphrase_from_the_vault_menu_then_unlock_with_it(qtbot, wi
     dialog.current.setText(PASSPHRASE)
     with qtbot.waitSignal(dialog.changed, timeout=UNLOCK_TIMEOUT):
         qtbot.mouseClick(dialog.change_button, Qt.MouseButton.LeftButton)
-    assert workspace.findChild(QMessageBox, "noticeMessage").isVisible()
+    # One thing at a time: the rekey offer in the dialog, and the notice only once it is closed.
+    assert dialog.rekey_button.isVisible() and _notice(workspace) is None
+    not_now = dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+    assert not_now.text() == "Not now"
+    qtbot.mouseClick(not_now, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert _notice(workspace).text() == "The passphrase was changed: use the new one from now on."
     changes = [e for e in read_events(window.vault) if e.action == "vault.passphrase_change"]
     assert len(changes) == 1
 
@@ -283,6 +296,8 @@ def test_a_passphrase_change_offers_the_rekey_then_shows_the_new_code(qtbot, win
                     timeout=4 * UNLOCK_TIMEOUT)  # fmt: skip
     assert seen and max(seen) >= 4  # the steps were shown as they went
     shown = window.findChild(RecoveryCodeDialog)
+    assert shown.isVisible() and _notice(workspace) is None  # the new code alone
+    assert shown.findChild(QLabel).text().startswith("The passphrase was changed and the vault")
     new_code = shown.panel.code.text()
     qtbot.mouseClick(shown.findChild(QPushButton, "recoveryCodeDone"), Qt.MouseButton.LeftButton)
     assert "vault.rekey" in [e.action for e in read_events(window.vault)]
