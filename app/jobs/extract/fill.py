@@ -27,6 +27,7 @@ from app.jobs.fieldparse import overlap_test
 Progress = Callable[[int, int, str], None]
 MAX_OPTIONS = 8
 _MEASURES = frozenset({"number", "systolic", "diastolic", "bp", "quantity"})
+_FREE_TEXT = frozenset({"text", "object", "array"})
 
 # -- deciding -------------------------------------------------------------------------------------
 
@@ -97,7 +98,7 @@ def extract_fields(
     by_block = assign(blocks, specs)
     # On a scan the boxes say where a label's text ends; words of a label found elsewhere in
     # the OCR text ("Date" inside a sentence) give no free-text value.
-    scanned = any(page.get("lines") for page in pages or [])
+    scanned = any(line.get("box") for page in pages or [] for line in page.get("lines") or [])
     if cancel is not None:
         cancel.raise_if_cancelled()
 
@@ -108,12 +109,13 @@ def extract_fields(
         chosen = None
         if index in by_block:
             chosen = block_candidate(spec, index, text, by_block[index])
-        if chosen is None and not (scanned and spec.kind in ("text", "object", "array")):
+        if chosen is None and not (scanned and spec.kind in _FREE_TEXT):
             chosen = _decide(spec, found[index])
         if chosen is not None and isinstance(chosen.value, str) and is_heading(chosen.value):
             chosen = _CONFLICT  # "ASSESSMENT AND PLAN:" under "ASSESSMENT:" is no value
         if chosen is None:
-            open_fields[index] = [c for c in found[index] if is_valid(spec, c.value)]
+            old_path = found[index] if not (scanned and spec.kind in _FREE_TEXT) else []
+            open_fields[index] = [c for c in old_path if is_valid(spec, c.value)]
         elif chosen is not _CONFLICT:
             results[spec.name] = field_result(spec, text, chosen, "label")
             claimed.setdefault(spec.kind, []).append((chosen.start, chosen.end))

@@ -101,7 +101,7 @@ def block_candidate(
 
 def _read(spec: FieldSpec, index: int, text: str, block: Block) -> Candidate | None:
     mention = Mention(index, block.label_start, block.label_end, labelled=True)
-    start, end = block.value_start, block.value_end
+    start, end = _without_own_label(spec, text, block.value_start, block.value_end)
     if start >= end or not any(c.isalnum() for c in text[start:end]):
         return None
     if similarity(text[start:end], spec.labels) >= THRESHOLD:
@@ -128,6 +128,21 @@ def _read(spec: FieldSpec, index: int, text: str, block: Block) -> Candidate | N
     if not values:
         return None
     return Candidate(values[0].value, values[0].start, values[0].end, True, mention, rank=-1)
+
+
+def _without_own_label(spec: FieldSpec, text: str, start: int, end: int) -> tuple[int, int]:
+    """A value never contains its own label: "Markings Sample No. on" under "Markings" is
+    "Sample No. on"; stray rules and underscores around it are dropped too."""
+    for label in spec.labels:
+        match = label_pattern(label).match(text, start, end)
+        if match is not None and match.end() > start:
+            start = _REST.match(text, match.end(), end).end()
+            break
+    while start < end and text[start] in " \t_|":
+        start += 1
+    while end > start and text[end - 1] in " \t_|":
+        end -= 1
+    return start, end
 
 
 def _first_item(text: str, start: int, end: int) -> tuple[int, int]:
