@@ -157,7 +157,7 @@ def right_or_below(lines: list[Line], index: int, is_label) -> list[Line]:
         a0, b0, a1, b1 = other.box
         overlap_y = min(y1, b1) - max(y0, b0)
         if overlap_y >= 0.5 * min(height, b1 - b0) and a0 >= x1 - 0.5 * height:
-            if a0 - x1 <= 12 * height:
+            if a0 - x1 <= 20 * height:  # a value far along the same row
                 right.append((a0 - x1, other))
         elif b0 >= y1 - 0.3 * height and min(x1, a1) - max(x0, a0) > 0 and b0 - y1 <= 2.5 * height:
             below.append((b0 - y1, other))
