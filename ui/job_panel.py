@@ -105,16 +105,13 @@ class JobRow(QWidget):
         if not (job.cancel_token.cancelled and not job.state.is_final):
             status = status_text(job)
             self.status.setText(f"{status}: {self.note}" if self.note else status)
-        failed = job.state is JobState.FAILED
-        palette = self.status.palette()
-        palette.setColor(
-            QPalette.ColorRole.WindowText,
-            FAILED_COLOR if failed else self.palette().color(QPalette.ColorRole.WindowText),
-        )
-        self.status.setPalette(palette)
-        font = self.title.font()
-        font.setBold(failed)
-        self.title.setFont(font)
+        if job.state is JobState.FAILED and not self.title.font().bold():  # once, in red
+            palette = self.status.palette()
+            palette.setColor(QPalette.ColorRole.WindowText, FAILED_COLOR)
+            self.status.setPalette(palette)
+            font = self.title.font()
+            font.setBold(True)
+            self.title.setFont(font)
 
     def set_note(self, note: str) -> None:
         self.note = note
