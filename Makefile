@@ -13,7 +13,7 @@ setup: $(SETUP_STAMP)
 
 # Re-run the install only when the dependencies change.
 $(SETUP_STAMP): pyproject.toml Makefile
-	@$(SYSTEM_CHECK)
+	@$(SYSTEM_CHECK) --qt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[desktop,dev]'

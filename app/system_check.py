@@ -1,9 +1,9 @@
 """What the two commands need from the system, checked before anything is built.
 
 `make run` and `make test` run this file with the system's Python before creating the venv
-(`python3 app/system_check.py [--window]`), so it uses the standard library only and parses on
-old Pythons. The `fieldscribe` command asks it why a window cannot open. It prints one sentence:
-what is missing and the command that installs it.
+(`python3 app/system_check.py [--qt] [--window]`), so it uses the standard library only and
+parses on old Pythons. The `fieldscribe` command asks it why a window cannot open. It prints
+one sentence: what is missing and the command that installs it.
 """
 
 from __future__ import annotations
@@ -16,8 +16,17 @@ import sys
 
 MIN_PYTHON = (3, 11)
 
-# The shared libraries Qt 6's X11 platform plugin (libqxcb) loads, as find_library names them,
-# with the package that brings each on Debian/Ubuntu and on Fedora.
+# The shared libraries Qt 6 loads, as find_library names them, with the package that brings each
+# on Debian/Ubuntu and on Fedora: any Qt GUI (the tests' offscreen windows too)...
+QT_GUI_LIBRARIES = (
+    ("EGL", "libegl1", "libglvnd-egl"),
+    ("GL", "libgl1", "libglvnd-glx"),
+    ("fontconfig", "libfontconfig1", "fontconfig"),
+    ("xkbcommon", "libxkbcommon0", "libxkbcommon"),
+    ("dbus-1", "libdbus-1-3", "dbus-libs"),
+    ("glib-2.0", "libglib2.0-0", "glib2"),
+)
+# ...and a window on X11 (the xcb platform plugin).
 QT_XCB_LIBRARIES = (
     ("xcb-cursor", "libxcb-cursor0", "xcb-util-cursor"),
     ("xcb-icccm", "libxcb-icccm4", "xcb-util-wm"),
@@ -28,10 +37,6 @@ QT_XCB_LIBRARIES = (
     ("xcb-shape", "libxcb-shape0", "libxcb"),
     ("xcb-xkb", "libxcb-xkb1", "libxcb"),
     ("xkbcommon-x11", "libxkbcommon-x11-0", "libxkbcommon-x11"),
-    ("EGL", "libegl1", "libglvnd-egl"),
-    ("GL", "libgl1", "libglvnd-glx"),
-    ("fontconfig", "libfontconfig1", "fontconfig"),
-    ("dbus-1", "libdbus-1-3", "dbus-libs"),
 )
 
 
@@ -90,16 +95,27 @@ def build_tools_missing() -> list[Missing]:
     return missing
 
 
-def window_libraries_missing() -> list[Missing]:
-    """Qt's X11 libraries, on Linux (macOS needs none; offscreen runs need none)."""
-    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+def _libraries_missing(what: str, libraries: tuple[tuple[str, str, str], ...]) -> list[Missing]:
+    """On Linux only: macOS and Windows get what Qt needs with Qt's own wheel."""
+    if not sys.platform.startswith("linux"):
         return []
-    absent = [entry for entry in QT_XCB_LIBRARIES if not ctypes.util.find_library(entry[0])]
+    absent = [entry for entry in libraries if not ctypes.util.find_library(entry[0])]
     if not absent:
         return []
     debian = sorted({entry[1] for entry in absent})
     fedora = sorted({entry[2] for entry in absent})
-    return [Missing("Qt's X11 libraries for the window", debian, fedora, [])]
+    return [Missing(what, debian, fedora, [])]
+
+
+def qt_libraries_missing() -> list[Missing]:
+    return _libraries_missing("the system libraries Qt draws with", QT_GUI_LIBRARIES)
+
+
+def window_libraries_missing() -> list[Missing]:
+    """Qt's X11 libraries (an offscreen run needs none)."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return []
+    return _libraries_missing("Qt's X11 libraries for the window", QT_XCB_LIBRARIES)
 
 
 def install_command(missing: list[Missing], family: str) -> str:
@@ -125,6 +141,8 @@ def sentence(missing: list[Missing], family: str) -> str:
 
 def main(argv: list[str]) -> int:
     missing = python_missing() + build_tools_missing()
+    if "--qt" in argv or "--window" in argv:
+        missing += qt_libraries_missing()
     if "--window" in argv:
         missing += window_libraries_missing()
     if missing:
