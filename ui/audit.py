@@ -182,7 +182,9 @@ class AuditCheckDialog(QDialog):
         self.fingerprint = QLineEdit(objectName="checkFingerprint")
         self.fingerprint.setAccessibleName("Expected device fingerprint")
         self.fingerprint.setPlaceholderText("SHA256:… recorded when the laptop was issued")
-        self.fingerprint.setMinimumWidth(420)
+        # The whole fingerprint in view, to compare it by eye with the one recorded on paper.
+        whole = self.fingerprint.fontMetrics().horizontalAdvance("SHA256:" + "0" * 64)
+        self.fingerprint.setMinimumWidth(whole + 16)
         check = QPushButton("Check", objectName="checkButton")
         check.setDefault(True)
         check.clicked.connect(self.check)

@@ -23,9 +23,9 @@ from ui.jobs import JobQueue
 from ui.unlock import NewPassphraseFields, RecoveryCodePanel, error_label
 
 REKEY_OFFER = (
-    "The passphrase was changed. A copy of keys.json made before the change still opens the "
-    "vault with the old passphrase. Re-encrypt the vault under a new key so that no old copy "
-    "does; this also issues a new recovery code."
+    "The passphrase was changed. A copy of the vault's key file (keys.json) made before now "
+    "still opens the vault with the old passphrase. Re-encrypt the vault under a new key so "
+    "that no such copy does; this also issues a new recovery code."
 )
 
 
@@ -40,7 +40,7 @@ class RecoveryCodeDialog(QDialog):
         self.panel.show_code(code)
         text = QLabel(f"{intro} Store it away from this computer: it is shown only now.")
         text.setWordWrap(True)
-        done = QPushButton("I have stored it", objectName="recoveryCodeDone")
+        done = QPushButton("I &have stored it", objectName="recoveryCodeDone")
         done.clicked.connect(self.accept)
         layout = QVBoxLayout(self)
         layout.addWidget(text)
@@ -93,6 +93,7 @@ class NewRecoveryCodeDialog(QDialog):
         self.current.setEchoMode(QLineEdit.EchoMode.Password)
         self.current.setAccessibleName("Current passphrase or recovery code")
         self.current.setMinimumWidth(320)
+        self.current.textChanged.connect(lambda text: self.issue_button.setEnabled(bool(text)))
         self.status = QLabel(objectName="newRecoveryCodeStatus")
         self.error = error_label("newRecoveryCodeError")
         buttons = QDialogButtonBox(
@@ -101,9 +102,13 @@ class NewRecoveryCodeDialog(QDialog):
         self.issue_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.issue_button.setText("Issue a new code")
         self.issue_button.setObjectName("issueRecoveryCode")
+        self.issue_button.setEnabled(False)  # until the current secret is typed
         buttons.accepted.connect(self.issue)
         buttons.rejected.connect(self.reject)
-        intro = QLabel("The old recovery code stops working. Type the current passphrase first.")
+        intro = QLabel(
+            "A new recovery code replaces the old one, which stops working. Type the current "
+            "passphrase (or the recovery code) to go on."
+        )
         intro.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Current passphrase\nor recovery code:", self.current)
@@ -116,7 +121,7 @@ class NewRecoveryCodeDialog(QDialog):
 
     def issue(self) -> None:
         secret, vault = self.current.text(), self.vault
-        if not secret or not self.issue_button.isEnabled():
+        if not self.issue_button.isEnabled():
             return
         self.issue_button.setEnabled(False)
         self.error.clear()
@@ -170,7 +175,6 @@ class ChangePassphraseDialog(QDialog):
         self.progress = QProgressBar(objectName="rekeyProgress")
         self.progress.hide()
         self.rekey_button = QPushButton("Re-encrypt now", objectName="rekeyButton")
-        self.rekey_button.hide()
         self.rekey_button.clicked.connect(self.rekey)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -182,12 +186,17 @@ class ChangePassphraseDialog(QDialog):
         buttons.accepted.connect(self.change)
         buttons.rejected.connect(self.reject)
         buttons.addButton(self.rekey_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.rekey_button.hide()  # after addButton, which shows it: offered only after a change
 
+        self.form = QWidget()  # the fields; the rekey offer takes their place once they are used
         current = QFormLayout()
         current.addRow("Current passphrase\nor recovery code:", self.current)
+        form = QVBoxLayout(self.form)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addLayout(current)
+        form.addWidget(self.fields)
         layout = QVBoxLayout(self)
-        layout.addLayout(current)
-        layout.addWidget(self.fields)
+        layout.addWidget(self.form)
         layout.addWidget(self.status)
         layout.addWidget(self.progress)
         layout.addWidget(self.error)
@@ -215,8 +224,7 @@ class ChangePassphraseDialog(QDialog):
         self.current.clear()
         self.fields.clear()
         self._set_busy(False)
-        self.current.setEnabled(False)
-        self.fields.setEnabled(False)
+        self.form.hide()  # spent: the offer is all there is to read now
         self.change_button.hide()
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Not now")
         self.status.setText(REKEY_OFFER)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import string
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
@@ -301,9 +301,11 @@ class RecoveryCodePanel(QWidget):
         self.code.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.code.setMinimumWidth(420)
         buttons = []
-        actions = (("&Copy", "copyRecoveryCode", self.copy),
+        # Mnemonics clear of the menu bar's (File, Vault, Document, Cases, View, Tools): a
+        # shared letter only moves the focus between the two instead of pressing the button.
+        actions = (("C&opy", "copyRecoveryCode", self.copy),
                    ("&Print…", "printRecoveryCode", self.print_code),
-                   ("Sa&ve to file…", "saveRecoveryCode", self.save_code))  # fmt: skip
+                   ("&Save to file…", "saveRecoveryCode", self.save_code))  # fmt: skip
         for text, name, slot in actions:
             button = QPushButton(text, objectName=name)
             button.clicked.connect(slot)
@@ -363,7 +365,12 @@ class RecoveryCodePanel(QWidget):
         self.status.setText("Sent to the printer.")
 
     def save_code(self) -> None:
-        self.save_dialog = QFileDialog(self, "Save the recovery code", "recovery-code.txt")
+        # In the user's documents, never the folder the app happened to be started from.
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        if not os.path.isdir(folder):
+            folder = os.path.expanduser("~")
+        suggested = os.path.join(folder, "recovery-code.txt")
+        self.save_dialog = QFileDialog(self, "Save the recovery code", suggested)
         self.save_dialog.setObjectName("saveRecoveryCodeDialog")
         self.save_dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         self.save_dialog.setOption(QFileDialog.Option.DontUseNativeDialog)

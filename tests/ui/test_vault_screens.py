@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import stat
+from pathlib import Path
 
 import pyrage
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QApplication,
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -151,6 +153,7 @@ def test_change_the_passphrase_from_the_vault_menu_then_unlock_with_it(qtbot, wi
     workspace = window.workspace
     window.findChild(QAction, "actionChangePassphrase").trigger()
     dialog = workspace.findChild(ChangePassphraseDialog, "changePassphraseDialog")
+    assert not dialog.rekey_button.isVisible()  # offered only after a change
     fields = dialog.fields
     new = "plum tractor Violet 42 harbour"
     fields.new_passphrase.setText(new)
@@ -171,6 +174,7 @@ def test_change_the_passphrase_from_the_vault_menu_then_unlock_with_it(qtbot, wi
         qtbot.mouseClick(dialog.change_button, Qt.MouseButton.LeftButton)
     # One thing at a time: the rekey offer in the dialog, and the notice only once it is closed.
     assert dialog.rekey_button.isVisible() and _notice(workspace) is None
+    assert not dialog.form.isVisible()  # the spent fields make room for the offer
     not_now = dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel)
     assert not_now.text() == "Not now"
     qtbot.mouseClick(not_now, Qt.MouseButton.LeftButton)
@@ -219,8 +223,14 @@ def test_recovery_code_copy_print_save_and_a_clipboard_cleared_in_time(qtbot, tm
     assert explanation.text().endswith("It is shown only now.")
     assert explanation.wordWrap() and explanation.width() >= explanation.minimumSizeHint().width()
 
-    # Copy: said, and cleared again after the delay (shortened here).
+    # Keyboard access: no button's mnemonic is one of the menu bar's (Alt+C, for Cases, would
+    # only move the focus to a "&Copy" button, not press it).
+    menus = window.menuBar().findChildren(QMenu)
+    menu_letters = {QKeySequence.mnemonic(menu.title()).toString() for menu in menus} - {""}
+    for button in page.findChildren(QPushButton):
+        assert QKeySequence.mnemonic(button.text()).toString() not in menu_letters, button.text()
     CopiedSecret.instance().timer.setInterval(200)
+    # Copy: said, and cleared again after the delay (shortened here).
     qtbot.mouseClick(page.findChild(QPushButton, "copyRecoveryCode"), Qt.MouseButton.LeftButton)
     status = page.findChild(QLabel, "recoveryCodeStatus")
     assert status.text() == "Copied — the clipboard is cleared in 60 s."
@@ -231,6 +241,7 @@ def test_recovery_code_copy_print_save_and_a_clipboard_cleared_in_time(qtbot, tm
     qtbot.mouseClick(page.findChild(QPushButton, "saveRecoveryCode"), Qt.MouseButton.LeftButton)
     dialog = page.findChild(QFileDialog, "saveRecoveryCodeDialog")
     qtbot.waitUntil(dialog.isVisible)
+    assert dialog.directory().absolutePath() != str(Path.cwd())  # not where the app started
     saved = tmp_path / "my-code.txt"
     dialog.selectFile(str(saved))
     dialog.accept()
@@ -311,7 +322,9 @@ def test_new_recovery_code_from_the_vault_menu(qtbot, window, vault_home, recove
     unlock(qtbot, window)
     window.findChild(QAction, "actionNewRecoveryCode").trigger()
     dialog = window.findChild(QDialog, "newRecoveryCodeDialog")
+    assert not dialog.issue_button.isEnabled()  # nothing typed: nothing to press
     dialog.current.setText(PASSPHRASE)
+    assert dialog.issue_button.isEnabled()
     with qtbot.waitSignal(dialog.issued, timeout=UNLOCK_TIMEOUT) as issued:
         qtbot.mouseClick(dialog.issue_button, Qt.MouseButton.LeftButton)
     (new_code,) = issued.args
@@ -350,7 +363,10 @@ def test_the_audit_check_dialog_pins_the_device_fingerprint(qtbot, workspace, tm
         check = dialog.check_dialog
         check.path.setText(str(out))
         check.identity.setText(str(identity_file))
-        check.findChild(QLineEdit, "checkFingerprint").setText(fingerprint)
+        field = check.findChild(QLineEdit, "checkFingerprint")
+        field.setText(fingerprint)
+        # The whole fingerprint is in view, to be compared by eye with the one on record.
+        assert field.width() > field.fontMetrics().horizontalAdvance(workspace.vault.fingerprint)
         qtbot.mouseClick(check.findChild(QPushButton, "checkButton"), Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: result.text() != "" and not result.text().endswith("…"),
                         timeout=UNLOCK_TIMEOUT)  # fmt: skip
