@@ -50,8 +50,14 @@ def child(home: str) -> None:
     stalls: list[float] = []
     ticker = QTimer(interval=TICK_MS, timerType=Qt.TimerType.PreciseTimer)
 
+    busy: list[float] = []  # the GUI thread's own CPU time between ticks
+    cpu = [time.thread_time()]
+
     def tick() -> None:
         stalls.append(clock.restart() - TICK_MS)
+        now = time.thread_time()
+        busy.append((now - cpu[0]) * 1000)
+        cpu[0] = now
 
     ticker.timeout.connect(tick)
     state: dict = {}
@@ -76,6 +82,7 @@ def child(home: str) -> None:
             ]
         )
         clock.start()
+        cpu[0] = time.thread_time()
         ticker.start()
         state["started"] = time.perf_counter()
         where, buttons = QPointF(window.rect().center()), Qt.MouseButton.LeftButton
@@ -100,6 +107,7 @@ def child(home: str) -> None:
             report(
                 jobs_seconds=time.perf_counter() - state["started"],
                 max_stall_ms=max(stalls),
+                max_busy_ms=max(busy),
                 ticks=len(stalls),
             )
             window.close()
@@ -140,8 +148,12 @@ def main() -> None:
     print(f"longest event-loop stall          {figures['max_stall_ms']:8.0f} ms   target ≤ 50 ms "
           f"({figures['ticks']} ticks of {TICK_MS} ms over {figures['jobs_seconds']:.1f} s of "
           "OCR and summarizing)")  # fmt: skip
+    # On a loaded machine the stall includes time the GUI thread waited for a core; its own CPU
+    # time between two ticks is the work done on it.
+    print(f"longest GUI-thread work between ticks {figures['max_busy_ms']:4.0f} ms   (CPU time)")
     print(
-        f"gui: max stall {figures['max_stall_ms']:.0f} ms, launch {launch_ms:.0f} ms, "
+        f"gui: max stall {figures['max_stall_ms']:.0f} ms (GUI-thread work"
+        f" {figures['max_busy_ms']:.0f} ms), launch {launch_ms:.0f} ms, "
         f"unlock-to-window {figures['unlock_to_window_ms']:.0f} ms"
     )
 
