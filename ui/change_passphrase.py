@@ -236,6 +236,7 @@ class ChangePassphraseDialog(QDialog):
         passphrase, vault = self.new_passphrase, self.vault
         self.busy = True
         self.rekey_button.setEnabled(False)
+        self.error.clear()  # a retry: the last failure no longer applies
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setEnabled(False)
         self.progress.setRange(0, 0)
         self.progress.show()

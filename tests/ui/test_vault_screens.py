@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pyrage
@@ -28,6 +30,7 @@ from app.errors import WrongPassphrase
 from app.jobs import digitize, latest_result
 from app.paths import Home
 from app.vault import Vault
+from app.vault.open_lock import OPEN_ELSEWHERE
 from tests.conftest import PASSPHRASE
 from tests.helpers import add_text_documents
 from tests.ui.conftest import UNLOCK_TIMEOUT, unlock, wait_for_model
@@ -35,6 +38,8 @@ from ui.change_passphrase import ChangePassphraseDialog, RecoveryCodeDialog
 from ui.main_window import MainWindow
 from ui.settings import AUTOLOCK_SETTING
 from ui.unlock import CopiedSecret, strength_hint
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_first_run_creates_a_vault_and_shows_the_recovery_code_once(qtbot, tmp_path):
@@ -287,8 +292,20 @@ def test_closing_on_the_recovery_code_asks_and_the_idle_lock_applies(qtbot, tmp_
     assert "New recovery code" in window.unlock_page.status.text()
 
 
-def test_a_passphrase_change_offers_the_rekey_then_shows_the_new_code(qtbot, window, vault_home):
+def test_a_passphrase_change_offers_the_rekey_then_shows_the_new_code(
+    qtbot, window, vault_home, tmp_path
+):
     unlock(qtbot, window)
+    # A command in another process has the vault open: the rekey must wait for it.
+    passphrase_file = tmp_path / "passphrase.txt"
+    passphrase_file.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    other = subprocess.Popen(
+        [sys.executable, "-m", "tests.app.vault.holder_child", str(vault_home.root),
+         str(passphrase_file), "open"],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert other.stdout.readline() == "open\n"
     workspace = window.workspace
     window.findChild(QAction, "actionChangePassphrase").trigger()
     dialog = workspace.findChild(ChangePassphraseDialog, "changePassphraseDialog")
@@ -299,10 +316,18 @@ def test_a_passphrase_change_offers_the_rekey_then_shows_the_new_code(qtbot, win
         qtbot.mouseClick(dialog.change_button, Qt.MouseButton.LeftButton)
     rekey = dialog.findChild(QPushButton, "rekeyButton")
     assert rekey.isVisible() and "keys.json" in dialog.status.text()
+    qtbot.mouseClick(rekey, Qt.MouseButton.LeftButton)
+    error = dialog.findChild(QLabel, "changePassphraseError")
+    qtbot.waitUntil(lambda: error.text() != "", timeout=UNLOCK_TIMEOUT)
+    assert error.text() == OPEN_ELSEWHERE and rekey.isEnabled()
+    other.communicate(timeout=60)  # the command ends; now the rekey can run
+    assert other.returncode == 0
+
     progress = dialog.findChild(QProgressBar, "rekeyProgress")
     seen: list[int] = []
     progress.valueChanged.connect(seen.append)
     qtbot.mouseClick(rekey, Qt.MouseButton.LeftButton)
+    assert error.text() == ""  # the refusal does not linger over the retry
     qtbot.waitUntil(lambda: window.findChild(RecoveryCodeDialog) is not None,
                     timeout=4 * UNLOCK_TIMEOUT)  # fmt: skip
     assert seen and max(seen) >= 4  # the steps were shown as they went
