@@ -135,7 +135,9 @@ class JobPanel(QWidget):
         scroll.setWidget(self._list)
         self.scroll = scroll
         self._show_newest = False
+        self._at_end = True  # the user has not scrolled up to read an older row
         scroll.verticalScrollBar().rangeChanged.connect(self._list_grew)
+        scroll.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.clear_button = QPushButton("Clear finished", objectName="clearFinishedJobs")
         self.clear_button.setAccessibleName("Clear finished jobs")
         self.clear_button.clicked.connect(self.clear_finished)
@@ -165,9 +167,13 @@ class JobPanel(QWidget):
         self.empty_label.setVisible(not self.rows)
 
     def _list_grew(self, minimum: int, maximum: int) -> None:
-        if self._show_newest:
+        # A new row, or a row that grew while the list showed its end: show the end again.
+        if self._show_newest or self._at_end:
             self._show_newest = False
             self.scroll.verticalScrollBar().setValue(maximum)
+
+    def _scrolled(self, value: int) -> None:
+        self._at_end = value >= self.scroll.verticalScrollBar().maximum()
 
     def note(self, job: Job, note: str) -> None:
         """Add a sentence to a job's row (shown after its state)."""
