@@ -52,6 +52,6 @@ def test_dropped_files_each_get_a_row_that_says_what_happened(qtbot, window, tmp
     assert rows["Add visit copy.txt"].status.text() == "Done: already in the vault as visit.txt"
     assert workspace.library.current_document().name == "visit.txt"  # the duplicate, selected
 
-    # The newest row is scrolled into view.
+    # The newest row is scrolled into view, once the list has laid its rows out.
     bar = workspace.job_panel.scroll.verticalScrollBar()
-    assert bar.maximum() > 0 and bar.value() == bar.maximum()
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum())
