@@ -161,8 +161,8 @@ def right_or_below(lines: list[Line], index: int, is_label) -> list[Line]:
                 right.append((a0 - x1, other))
         elif b0 >= y1 - 0.3 * height and min(x1, a1) - max(x0, a0) > 0 and b0 - y1 <= 2.5 * height:
             below.append((b0 - y1, other))
-    for _, line in (
-        sorted(right, key=lambda item: item[0])[:1] or sorted(below, key=lambda item: item[0])[:1]
-    ):
-        return [] if is_label(line) else [line]
+    for side in (right, below):  # a label next along the row: the value may still be below
+        for _, line in sorted(side, key=lambda item: item[0])[:1]:
+            if not is_label(line):
+                return [line]
     return []
