@@ -276,7 +276,12 @@ def smoke(binary: Path) -> None:
         export = tmp / "audit.fsaudit"
         frozen.run(*vault, "audit", "export", "--out", str(export), "--recipient", recipient)
         check(export.is_file() and export.stat().st_size > 0, "audit export: no file")
-        report = frozen.run("audit", "check", str(export), "--identity", str(key_file))
+        # As a supervisor checks it: against the device key's fingerprint recorded at issue.
+        fingerprint = frozen.run(*vault, "audit", "fingerprint").strip()
+        report = frozen.run(
+            "audit", "check", str(export), "--identity", str(key_file),
+            "--expect-fingerprint", fingerprint,
+        )  # fmt: skip
         check("intact" in report, f"audit check: {report.strip()}")
         check_gui(frozen)
     left = leftover_processes(binary.resolve())
