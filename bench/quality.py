@@ -3,7 +3,7 @@
     .venv/bin/python bench/quality.py [--only forms|extract|notes|handwriting] [--limit N]
                                       [--data DIR] [--scorers DIR] [--cli CMD]
 
-Runs /work/shared/devdata/score/{forms_score,real_extract_score,notes_score,ocr_score}.py over the
+Runs ../shared/devdata/score/{forms_score,real_extract_score,notes_score,ocr_score}.py over the
 dev folders (forms/, extract/, notes/, handwriting/) and prints one line per measure and target:
 
     forms: accuracy 0.49 (target >= 0.75)
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = Path("/work/shared/devdata")
+DATA = ROOT.parent / "shared" / "devdata"  # beside the checkout, never inside it
 
 
 @dataclass(frozen=True)
