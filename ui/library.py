@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 
 from app.vault import Vault
 from app.vault.cases import Case, list_cases
-from app.vault.documents import StoredDocument, list_documents, search
+from app.vault.documents import SearchHit, StoredDocument, list_documents, search
+from ui.jobs import JobQueue
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # (label, test on the media type)
@@ -56,6 +57,11 @@ class LibraryPanel(QWidget):
         self.setObjectName("library")
         self.vault = vault
         self.known: dict[int, StoredDocument] = {}  # every document in the vault, by id
+        # Searches run off the GUI thread (each one commits its audit event), not in the job panel.
+        self.searches = JobQueue(self)
+        self._search_job = None
+        self._found_query = ""  # the words the shown results are for
+        self._found: dict[int, str] = {}  # where they were found, by document id
         self.case_filter = QComboBox(objectName="caseFilter")
         self.case_filter.setAccessibleName("Case")
         # A long case title is elided rather than widening the panel.
@@ -93,10 +99,10 @@ class LibraryPanel(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         # Search as the user types, once they pause.
         self._search_delay = QTimer(self, singleShot=True, interval=250)
-        self._search_delay.timeout.connect(self.refresh)
+        self._search_delay.timeout.connect(lambda: self._search(audited=True))
         self.search_field.textChanged.connect(self._search_delay.start)
-        self.type_filter.currentIndexChanged.connect(self.refresh)
-        self.case_filter.currentIndexChanged.connect(self.refresh)
+        self.type_filter.currentIndexChanged.connect(self._show)
+        self.case_filter.currentIndexChanged.connect(self._show)
 
         cases = QHBoxLayout()
         cases.addWidget(case_label)
@@ -117,7 +123,47 @@ class LibraryPanel(QWidget):
         self.search_field.selectAll()
 
     def refresh(self) -> None:
-        """Rebuild the cases and the list from the vault, keeping what is selected selected."""
+        """Show the vault as it is now; the results of a search shown are looked up again,
+        unaudited: the user searched once, not at every refresh."""
+        self._show()
+        if self._found_query:
+            self._search(audited=False)
+
+    def _search(self, audited: bool) -> None:
+        """Search for the words in the field on the search queue; an older search still
+        queued is cancelled, and results for words no longer in the field are dropped."""
+        if self._search_job is not None:
+            self._search_job.cancel()
+        query = self.search_field.text().strip()
+        if not query:
+            self._search_job = None
+            self._show_found("", [])
+            return
+        vault = self.vault
+        self._search_job = self.searches.submit(
+            "Search",
+            lambda progress, cancel_token: search(vault, query, audited=audited),
+            on_success=lambda hits: self._show_found(query, hits),
+            on_failure=lambda sentence: self._search_failed(query, sentence),
+        )
+
+    def _show_found(self, query: str, hits: list[SearchHit]) -> None:
+        if query != self.search_field.text().strip():
+            return  # the user has typed on: the search for the new words follows
+        self._found_query, self._found = query, {}
+        for hit in hits:
+            where = f"page {hit.page_number}: " if hit.page_number else ""
+            self._found.setdefault(hit.document_id, where + hit.snippet)
+        self._show()
+
+    def _search_failed(self, query: str, sentence: str) -> None:
+        if query == self.search_field.text().strip():
+            self.no_matches.setText(sentence)
+            self.no_matches.show()
+
+    def _show(self) -> None:
+        """Rebuild the cases and the list from the vault and the last search's results,
+        keeping what is selected selected."""
         selected = self.current_document()
         cases = list_cases(self.vault)
         self._fill_case_filter(cases)
@@ -127,12 +173,7 @@ class LibraryPanel(QWidget):
         documents = list_documents(self.vault)
         self.known = {document.id: document for document in documents}
         _, wanted = TYPE_FILTERS[self.type_filter.currentIndex()]
-        found: dict[int, str] = {}
-        query = self.search_field.text().strip()
-        if query:
-            for hit in search(self.vault, query):
-                where = f"page {hit.page_number}: " if hit.page_number else ""
-                found.setdefault(hit.document_id, where + hit.snippet)
+        query, found = self._found_query, self._found
         headers = ["Name", "Type", "Pages", "Added", "Case"]
         self.tree.setColumnCount(len(headers))
         self.tree.setHeaderLabels(headers)

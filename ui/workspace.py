@@ -498,13 +498,16 @@ class Workspace(QWidget):
     def cancel_everything(self) -> None:
         self.jobs.cancel_all()
         self.model_loading.cancel_all()
+        self.library.searches.cancel_all()
 
     def wait_for_jobs(self) -> None:
         """Off the GUI thread: the cancelled jobs stop at their next step."""
         self.jobs.wait_until_idle()
+        self.library.searches.wait_until_idle()
 
     def shutdown(self) -> None:
         for dialog in self._dialogs.values():
             dialog.close()
         self.jobs.shutdown()
         self.model_loading.shutdown()
+        self.library.searches.shutdown()

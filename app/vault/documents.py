@@ -115,9 +115,10 @@ def fts_query(text: str) -> str:
     return " ".join(terms)
 
 
-def search(vault: Vault, text: str, limit: int = 50) -> list[SearchHit]:
+def search(vault: Vault, text: str, limit: int = 50, *, audited: bool = True) -> list[SearchHit]:
     """Search every page and result; audited (`search.run`) with a keyed hash of the words,
-    never the words themselves: a search can name a patient."""
+    never the words themselves: a search can name a patient. `audited=False` only for a search
+    the user did not ask for again (the app refreshing the results it shows)."""
     query = fts_query(text)
     if not query:
         return []
@@ -129,7 +130,8 @@ def search(vault: Vault, text: str, limit: int = 50) -> list[SearchHit]:
             " WHERE search_index MATCH ? ORDER BY rank LIMIT ?",
             (query, limit),
         ).fetchall()
-        words = " ".join(text.split()).casefold()
-        tx.audit("search.run", "search", "query",
-                 {"query_hmac": tx.keyed_hash(words), "hits": len(rows)})  # fmt: skip
+        if audited:
+            words = " ".join(text.split()).casefold()
+            tx.audit("search.run", "search", "query",
+                     {"query_hmac": tx.keyed_hash(words), "hits": len(rows)})  # fmt: skip
     return [SearchHit(*row) for row in rows]

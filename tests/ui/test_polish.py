@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction, QHelpEvent, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QToolTip
 
 from app import jobs
+from app.audit import log
 from app.jobs.results import store_result
 from tests.conftest import PASSPHRASE
 from tests.helpers import add_text_documents
@@ -129,6 +130,24 @@ def test_search_shows_the_snippet_under_the_name_or_says_no_matches(qtbot, windo
     qtbot.keyClicks(library.search_field, "zeppelin")
     qtbot.waitUntil(library.no_matches.isVisible)
     assert library.no_matches.text() == "No matches for “zeppelin”."
+
+
+def test_a_search_runs_off_the_gui_thread_and_is_audited_once_not_at_each_refresh(
+    qtbot, window, vault
+):
+    add_text_documents(vault, 2, words="boiler pressure was low at noon")
+    vault.lock()
+    unlock(qtbot, window)
+    library = window.workspace.library
+    with qtbot.waitSignal(library.searches.ended, timeout=UNLOCK_TIMEOUT) as ended:
+        qtbot.keyClicks(library.search_field, "boiler")
+    assert ended.args[0].title == "Search"  # on the search queue's worker thread
+    qtbot.waitUntil(lambda: library.tree.topLevelItemCount() == 2)
+    with qtbot.waitSignal(library.searches.ended, timeout=UNLOCK_TIMEOUT):
+        library.refresh()  # as after a job: the results are looked up again
+    assert library.tree.topLevelItemCount() == 2
+    searches = [e for e in log.read_events(window.workspace.vault) if e.action == "search.run"]
+    assert len(searches) == 1
 
 
 def test_idle_lock_says_why_and_the_next_unlock_counts_failed_attempts(qtbot, vault_home, vault):
