@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QWidget
 
+from app.audit import log
 from app.errors import FieldscribeError
 from app.paths import Home
 from app.vault import Vault
@@ -43,17 +43,6 @@ LOCK_REASONS = {
     "idle": "Locked because the window was idle. Your work was saved.",
     "user": "Locked. Your work was saved.",
 }
-
-
-def failed_attempts_before_unlock(vault: Vault) -> int:
-    """How many unlock attempts failed between the previous unlock and this one (their events
-    were written by this unlock, just before its own)."""
-    rows = vault.query(
-        "SELECT details_json FROM audit_events WHERE action = 'vault.unlock_failed' AND seq >"
-        " (SELECT coalesce(max(seq), 0) FROM audit_events WHERE action = 'vault.unlock'"
-        "  AND seq < (SELECT max(seq) FROM audit_events WHERE action = 'vault.unlock'))"
-    )
-    return sum(json.loads(details).get("attempts_without_time", 1) for (details,) in rows)
 
 
 def _preferences_keys() -> QKeySequence:
@@ -271,7 +260,7 @@ class MainWindow(QMainWindow):
         self.apply_autolock()
         self.workspace.settings_saved.connect(self.apply_autolock)
         QCoreApplication.instance().installEventFilter(self)
-        failed = failed_attempts_before_unlock(vault)
+        failed = log.failed_unlocks_before_last_unlock(vault)
         if failed:
             self.workspace.show_notice(
                 f"{plural(failed, 'failed attempt')} to unlock this vault since it was last"

@@ -54,6 +54,17 @@ def read_events(vault: AuditedVault) -> list[AuditEvent]:
     return [AuditEvent(*row[:7], details=json.loads(row[7])) for row in rows]
 
 
+def failed_unlocks_before_last_unlock(vault: AuditedVault) -> int:
+    """How many unlock attempts failed between the previous unlock and the last one (their
+    events are written by the last unlock, just before its own)."""
+    rows = vault.query(
+        "SELECT details_json FROM audit_events WHERE action = 'vault.unlock_failed' AND seq >"
+        " (SELECT coalesce(max(seq), 0) FROM audit_events WHERE action = 'vault.unlock'"
+        "  AND seq < (SELECT max(seq) FROM audit_events WHERE action = 'vault.unlock'))"
+    )
+    return sum(json.loads(details).get("attempts_without_time", 1) for (details,) in rows)
+
+
 def fingerprint(vault: AuditedVault) -> str:
     """The device key's fingerprint, to record when the laptop is issued (`audit fingerprint`)."""
     return vault.fingerprint

@@ -10,7 +10,7 @@ import shutil
 import pytest
 import sqlcipher3
 
-from app.audit.log import read_events
+from app.audit.log import failed_unlocks_before_last_unlock, read_events
 from app.errors import VaultDamaged, VaultExists, VaultNotFound, WrongPassphrase
 from app.paths import Home
 from app.vault import Vault, keyslots
@@ -75,12 +75,16 @@ def test_wrong_passphrase_changes_nothing_and_is_audited_later(vault_home):
 
     vault = Vault.unlock(vault_home, PASSPHRASE)
     events = read_events(vault)
+    assert failed_unlocks_before_last_unlock(vault) == 2  # what the window says after unlock
     vault.lock()
     failed = [e for e in events if e.action == "vault.unlock_failed"]
     assert [e.outcome for e in failed] == ["denied", "denied"]
     assert failed[0].seq < events[-1].seq
     assert events[-1].action == "vault.unlock"
     assert json.loads(vault_home.failed_unlocks.read_text())["count"] == 0  # a new epoch
+    vault = Vault.unlock(vault_home, PASSPHRASE)
+    assert failed_unlocks_before_last_unlock(vault) == 0  # counted once, not at every unlock
+    vault.lock()
 
 
 def test_recovery_code_opens_the_vault_in_any_spelling(vault_home, recovery_code):
