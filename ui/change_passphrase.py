@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -20,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.vault import Vault
 from ui.jobs import JobQueue
-from ui.unlock import NewPassphraseFields, RecoveryCodePanel, error_label
+from ui.unlock import NewPassphraseFields, RecoveryCodePanel, close_without_code, error_label
 
 REKEY_OFFER = (
     "The passphrase was changed. A copy of the vault's key file (keys.json) made before now "
@@ -53,17 +52,8 @@ class RecoveryCodeDialog(QDialog):
 
     def reject(self) -> None:
         """Escape or the close button: the code would be gone, so ask."""
-        if self.panel.code.text():
-            box = QMessageBox(
-                QMessageBox.Icon.Question, "New recovery code",
-                "Close without having stored the recovery code? It is not shown again "
-                "(a new one can be issued from the Vault menu).",
-                QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel, self,
-            )  # fmt: skip
-            box.setObjectName("closeWithoutCode")
-            box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-            if box.exec() != QMessageBox.StandardButton.Close:
-                return
+        if self.panel.code.text() and not close_without_code(self, "New recovery code"):
+            return
         self.panel.forget()
         super().reject()
 

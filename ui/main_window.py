@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
 from app.audit import log
 from app.errors import FieldscribeError
@@ -22,7 +22,13 @@ from ui import settings
 from ui.change_passphrase import NewRecoveryCodeDialog
 from ui.jobs import JobQueue
 from ui.revisions import plural
-from ui.unlock import CopiedSecret, CreatePage, RecoveryCodePage, UnlockPage
+from ui.unlock import (
+    CopiedSecret,
+    CreatePage,
+    RecoveryCodePage,
+    UnlockPage,
+    close_without_code,
+)
 
 if TYPE_CHECKING:
     from ui.workspace import Workspace
@@ -219,16 +225,9 @@ class MainWindow(QMainWindow):
         QCoreApplication.instance().installEventFilter(self)
 
     def _leave_without_code(self) -> bool:
-        """Whether to close although the new vault's recovery code was not confirmed."""
-        box = QMessageBox(
-            QMessageBox.Icon.Question, "Fieldscribe",
-            "You have not confirmed that the recovery code is stored. Close anyway? It is not "
-            "shown again (a new one can be issued from Vault ▸ New recovery code).",
-            QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel, self,
-        )  # fmt: skip
-        box.setObjectName("closeWithoutCode")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        return box.exec() == QMessageBox.StandardButton.Close
+        """Whether to close on the new vault's recovery code: asked only while the user has
+        not ticked that it is stored."""
+        return self.recovery_page.stored.isChecked() or close_without_code(self, "Fieldscribe")
 
     def _recovery_code_stored(self) -> None:
         vault, self._pending_vault = self._pending_vault, None

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -287,6 +288,20 @@ class CopiedSecret(QObject):
         if self._text and clipboard.text() == self._text:
             clipboard.clear()
         self._text = ""
+
+
+def close_without_code(parent: QWidget, title: str) -> bool:
+    """Ask whether to close although the recovery code shown was not said to be stored (it is
+    not shown again); Cancel, the default, goes back to it."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question, title,
+        "Close without having stored the recovery code? It is not shown again (a new one can "
+        "be issued from Vault ▸ New recovery code).",
+        QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel, parent,
+    )  # fmt: skip
+    box.setObjectName("closeWithoutCode")
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    return box.exec() == QMessageBox.StandardButton.Close
 
 
 class RecoveryCodePanel(QWidget):

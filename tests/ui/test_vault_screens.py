@@ -292,6 +292,26 @@ def test_closing_on_the_recovery_code_asks_and_the_idle_lock_applies(qtbot, tmp_
     assert "New recovery code" in window.unlock_page.status.text()
 
 
+def test_closing_on_the_recovery_code_ticked_as_stored_does_not_ask(qtbot, tmp_path):
+    window = MainWindow(Home(tmp_path / "home"))
+    qtbot.addWidget(window)
+    window.show()
+    _create_vault(qtbot, window)
+    qtbot.mouseClick(window.recovery_page.stored, Qt.MouseButton.LeftButton)
+    assert window.recovery_page.stored.isChecked()
+    asked = []
+
+    def cancel_if_asked() -> None:  # a question would run its own loop: this answers it
+        box = QApplication.activeModalWidget()
+        if box is not None:
+            asked.append(box.objectName())
+            box.button(QMessageBox.StandardButton.Cancel).click()
+
+    QTimer.singleShot(0, cancel_if_asked)
+    window.findChild(QAction, "actionQuit").trigger()
+    assert asked == [] and not window.isVisible()
+
+
 def test_a_passphrase_change_offers_the_rekey_then_shows_the_new_code(
     qtbot, window, vault_home, tmp_path
 ):
