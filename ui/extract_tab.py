@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -240,10 +240,19 @@ class ExtractTab(QWidget):
             "source": "user",
         }
         row = item.row()
-        updated = jobs.edit_result(
+        self.result = jobs.edit_result(
             self.vault, self.result.result_id, {**self.result.content, "fields": fields}
         )
-        self.show_result(updated, self.source_text.toPlainText())
+        if self.table.state() is QTableWidget.State.EditingState:
+            # Inside the cell editor's commit: rebuilt now, the table would drop the editor under
+            # the view (Qt: "commitData called with an editor that does not belong to this view").
+            edited = self.result
+            QTimer.singleShot(0, self, lambda: self.result is edited and self._show_edited(row))
+        else:
+            self._show_edited(row)
+
+    def _show_edited(self, row: int) -> None:
+        self.show_result(self.result, self.source_text.toPlainText())
         self.table.setCurrentCell(row, VALUE)
 
     def _show_evidence(self, row: int) -> None:

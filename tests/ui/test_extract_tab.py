@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit
+
 from app import jobs
 from app.jobs import exports, templates
 from ui.extract_tab import STATE, VALUE, ExtractTab
@@ -128,3 +132,30 @@ def test_a_case_exports_as_one_table_of_documents(qtbot, vault, tmp_path):
     assert [row[0] for row in rows[1:]] == ["visit.txt", "other.txt"]
     column = rows[0].index("patient_name")
     assert [row[column] for row in rows[1:]] == ["Ada Lind", "Bo Chan"]
+
+
+@pytest.mark.qt_log_level_fail("WARNING")
+def test_a_cell_typed_in_and_entered_then_another_document_shown_warns_nothing(
+    qtbot, vault, tmp_path
+):
+    stored = _stored_result(vault, tmp_path)
+    tab = ExtractTab(vault)
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.activateWindow()
+    qtbot.waitUntil(tab.isActiveWindow)  # focus moves as for a user: the editor commits on Enter
+    tab.show_result(stored, TEXT)
+    names = [tab.table.item(row, 0).text() for row in range(tab.table.rowCount())]
+    row = names.index("clinician_name")
+    tab.table.setCurrentCell(row, VALUE)
+    qtbot.keyClick(tab.table, Qt.Key.Key_F2)
+    editor = tab.table.findChild(QLineEdit)
+    qtbot.keyClicks(editor, "Dr Example")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: tab.table.item(row, STATE).text() == "✎ you")
+    assert tab.table.item(row, VALUE).text() == "Dr Example"
+    assert jobs.get_result(vault, stored.result_id).content["fields"]["clinician_name"]["value"] \
+        == "Dr Example"
+    tab.show_result(None, "")  # another document, with no fields yet
+    assert tab.table.rowCount() == 0
+
