@@ -18,7 +18,13 @@ from app.cancel import CancelToken
 from app.engine import Engine
 from app.jobs.extract.choose import MODEL_KINDS, ask_model
 from app.jobs.extract.ground import empty_result, field_result
-from app.jobs.extract.labels import assign, block_candidate, box_blocks, is_heading
+from app.jobs.extract.labels import (
+    assign,
+    block_candidate,
+    box_blocks,
+    is_heading,
+    prose_for_item,
+)
 from app.jobs.extract.layout import Block, text_blocks
 from app.jobs.extract.prose import blocked_spans, collect, unlabelled_candidates
 from app.jobs.extract.spec import Candidate, FieldResult, FieldSpec, field_specs, is_valid
@@ -111,7 +117,11 @@ def extract_fields(
             chosen = block_candidate(spec, index, text, by_block[index])
         if chosen is None and not (scanned and spec.kind in _FREE_TEXT):
             chosen = _decide(spec, found[index])
-        if chosen is not None and isinstance(chosen.value, str) and is_heading(chosen.value):
+        if (
+            chosen is not None
+            and isinstance(chosen.value, str)
+            and (is_heading(chosen.value) or prose_for_item(spec, chosen.value))
+        ):
             chosen = _CONFLICT  # "ASSESSMENT AND PLAN:" under "ASSESSMENT:" is no value
         if chosen is None:
             old_path = found[index] if not (scanned and spec.kind in _FREE_TEXT) else []

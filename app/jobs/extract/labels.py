@@ -26,6 +26,14 @@ _ITEM_SPLIT = re.compile(r";|,(?![^()]*\))|\.(?=[ \t]+[A-Z])")
 # A piece after a comma that continues the item before it: "Norvasc 10 mg, 1 tablet daily".
 _CONTINUES = re.compile(r"\s*[\d(]")
 _AND = re.compile(r"(?:and|or)[ \t]+", re.IGNORECASE)
+# A dose written in prose: a drug word, an amount or range, its unit ("Motrin 400 mg",
+# "insulin 20 to 25 units", "amoxicillin-clavulanate 125 mg").
+_DOSED = re.compile(
+    r"(?<![\w.-])[A-Za-z][A-Za-z-]+[ \t]+\d+(?:\.\d+)?(?:[ \t]*(?:-|to)[ \t]*\d+(?:\.\d+)?)?"
+    r"[ \t]*(?:mg|mcg|µg|g|ml|mL|units?|IU|mEq)\b"
+)
+# A schema asking for "the first item of the ... list" wants an item, never a sentence.
+_WANTS_ITEM = re.compile(r"\b(?:item|list)\b", re.IGNORECASE)
 
 
 def similarity(document_label: str, labels: tuple[str, ...]) -> float:
@@ -185,7 +193,15 @@ def _items(text: str, start: int, end: int, below: bool) -> list[tuple[int, int]
                 spans[-1] = (spans[-1][0], item_end)
             else:
                 spans.append((item_start, item_end))
-    return [(s, e) for s, e in spans if _is_item(text[s:e])]
+    kept = [(s, e) for s, e in spans if _is_item(text[s:e])]
+    if len(lines) == 1 and len(kept) < len(spans):
+        # A clause was dropped, so the line is prose, not a list: where it names doses, its
+        # items are those ("... taking Motrin 400 mg, which has not helped. His pain ...").
+        doses = [(m.start(), m.end()) for m in _DOSED.finditer(text, lines[0][0], lines[0][1])]
+        doses = [(s, e) for s, e in doses if _is_item(text[s:e])]
+        if doses:
+            return doses
+    return kept
 
 
 def _is_item(piece: str) -> bool:
@@ -195,6 +211,14 @@ def _is_item(piece: str) -> bool:
     if not words or piece.strip().lower() in ("none", "nil", "n/a"):
         return False
     return words[0] not in lexicon()["clause_words"]
+
+
+def prose_for_item(spec: FieldSpec, value: str) -> bool:
+    """A sentence of prose ("She has ...", "This is ...") given to a field whose schema asks
+    for an item of a list: not that item, so the field is left for review."""
+    words = value.lower().split()
+    narrative = bool(words) and words[0].removesuffix("'s") in lexicon()["clause_words"]
+    return narrative and bool(_WANTS_ITEM.search(str(spec.schema.get("description", ""))))
 
 
 def _item_value(schema: dict[str, Any], item: str) -> Any:

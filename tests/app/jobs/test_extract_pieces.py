@@ -150,6 +150,31 @@ def test_lists_become_arrays_of_strings_and_of_objects():
     assert objects["medications"].valid
 
 
+def test_a_medication_list_written_as_prose_gives_its_doses_not_its_clauses():
+    props = {"medications": {"type": "array", "items": {"type": "string"}}}
+    prose = ("MEDICATIONS:\nShe is now taking ramipril 5 mg, which was started by her GP. "
+             "Her cough and cetirizine 10 mg at night, plus insulin 8 to 12 units before meals.\n")
+    fields = fill(prose, props)
+    assert fields["medications"].value == ["ramipril 5 mg", "cetirizine 10 mg",
+                                           "insulin 8 to 12 units"]  # fmt: skip
+    assert fields["medications"].grounded
+    # A list that is a list keeps its items whole, dose or not.
+    listed = fill("MEDICATIONS:\nramipril 5 mg daily, cetirizine at night\n", props)
+    assert listed["medications"].value == ["ramipril 5 mg daily", "cetirizine at night"]
+
+
+def test_a_field_asking_for_a_lists_item_does_not_take_a_sentence_of_prose():
+    props = {"diagnosis": {"type": "string",
+                           "description": "The first item of the impression list."},
+             "history": {"type": "string", "description": "The history as told."}}  # fmt: skip
+    prose = "IMPRESSION:\nHe has a long history of knee pain and now a swollen joint.\n"
+    assert fill(prose, props)["diagnosis"].value is None
+    listed = "IMPRESSION:\n1. Septic arthritis of the left knee.\n2. Gout.\n"
+    assert fill(listed, props)["diagnosis"].value == "Septic arthritis of the left knee"
+    told = "HISTORY:\nShe was well until last week.\n"
+    assert fill(told, props)["history"].value == "She was well until last week"
+
+
 def test_grounded_means_the_evidence_span_is_in_the_source():
     source = "Re-inspection\n  due on 28/09/2026, exam-\nple"
     assert evidence_span("Re-inspection due on 28/09/2026", source) == (0, 33)
