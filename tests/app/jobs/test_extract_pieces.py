@@ -175,6 +175,12 @@ def test_a_field_asking_for_a_lists_item_does_not_take_a_sentence_of_prose():
     assert fill(told, props)["history"].value == "She was well until last week"
 
 
+def test_an_age_joined_to_its_label_word_beats_a_later_number():
+    props = {"age": {"type": "integer", "description": "Age of the patient in years."}}
+    text = "PLAN: A 61-year-old woman, gravida 3, seen again today.\n"
+    assert fill(text, props)["age"].value == 61
+
+
 def test_grounded_means_the_evidence_span_is_in_the_source():
     source = "Re-inspection\n  due on 28/09/2026, exam-\nple"
     assert evidence_span("Re-inspection due on 28/09/2026", source) == (0, 33)
