@@ -96,11 +96,13 @@ def block_candidate(
     spec: FieldSpec, index: int, text: str, found: list[tuple[float, Block]]
 ) -> Candidate | None:
     """The field's value from the best-matching of its blocks (the first such in the document
-    when several match equally well)."""
+    when several match equally well; for a field that asks for a list's item, the first that
+    is a numbered or bulleted list)."""
     top = max(score for score, _ in found)
-    for score, block in found:
-        if score < top:
-            continue
+    blocks = [block for score, block in found if score >= top]
+    if _wants_item(spec):  # "the first item of the impression list": a numbered list first
+        blocks.sort(key=lambda block: _ITEM_MARK.match(text, block.value_start) is None)
+    for block in blocks:
         candidate = _read(spec, index, text, block)
         if candidate is not None:
             return candidate
@@ -218,7 +220,11 @@ def prose_for_item(spec: FieldSpec, value: str) -> bool:
     for an item of a list: not that item, so the field is left for review."""
     words = value.lower().split()
     narrative = bool(words) and words[0].removesuffix("'s") in lexicon()["clause_words"]
-    return narrative and bool(_WANTS_ITEM.search(str(spec.schema.get("description", ""))))
+    return narrative and _wants_item(spec)
+
+
+def _wants_item(spec: FieldSpec) -> bool:
+    return _WANTS_ITEM.search(str(spec.schema.get("description", ""))) is not None
 
 
 def _item_value(schema: dict[str, Any], item: str) -> Any:

@@ -171,6 +171,9 @@ def test_a_field_asking_for_a_lists_item_does_not_take_a_sentence_of_prose():
     assert fill(prose, props)["diagnosis"].value is None
     listed = "IMPRESSION:\n1. Septic arthritis of the left knee.\n2. Gout.\n"
     assert fill(listed, props)["diagnosis"].value == "Septic arthritis of the left knee"
+    twice = ("IMPRESSION:\nAn unremarkable scan, see the report below.\nREPORT:\nx\n"
+             "IMPRESSION:\n1. Septic arthritis of the left knee.\n")  # fmt: skip
+    assert fill(twice, props)["diagnosis"].value == "Septic arthritis of the left knee"
     told = "HISTORY:\nShe was well until last week.\n"
     assert fill(told, props)["history"].value == "She was well until last week"
 
