@@ -49,6 +49,8 @@ def _decide(spec: FieldSpec, candidates: list[Candidate]) -> Candidate | None:
     strong = _distinct([c for c in candidates if c.strong and is_valid(spec, c.value)])
     if spec.kind == "name":  # "Mrs Thompson" later on is the "Mrs Ada Thompson" named first
         strong = [c for c in strong if not any(_shorter_name(c.value, o.value) for o in strong)]
+    if any(c.unit in spec.named_units for c in strong):  # "97%" over a bare "51"
+        strong = [c for c in strong if c.unit in spec.named_units]
     adjacent = [c for c in strong if c.adjacent]
     if len(strong) == 1:
         return strong[0]

@@ -28,6 +28,7 @@ from app.jobs.extract.values import TITLED, TITLES, typed_values
 from app.jobs.fieldparse import (
     Span,
     find_ticks,
+    normalize_unit,
     overlap_test,
     parse_boolean,
     repair_digits_near_digits,
@@ -285,8 +286,9 @@ def _prose_candidates(
         rank = 1 + gap / 100 + (0 if after else 0.5)
         # Right after its label word, or joined to it by a hyphen ("34-year-old").
         adjacent = len(text[low:high].split()) <= 1 if after else text[low:high] == "-"
+        unit = normalize_unit(value.unit)
         candidates.append(
-            Candidate(value.value, value.start, value.end, strong, mention, rank, adjacent)
+            Candidate(value.value, value.start, value.end, strong, mention, rank, adjacent, unit)
         )
     return candidates
 

@@ -48,6 +48,9 @@ class FieldSpec:
     # (written value, phrases) from the description: 'write "none known" when the note says NKDA
     # or no known allergies'.
     rewrites: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Units the template names, in `x-units` or in words: a reading written in one of them is
+    # preferred to a bare number, but no unit is required.
+    named_units: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class Candidate:
     mention: Mention | None
     rank: float = 0.0
     adjacent: bool = False  # written right after its label word ("pulse 78", "BP: 142/91")
+    unit: str | None = None  # the unit written with a number, normalised ("97%": "%")
 
 
 @cache
@@ -155,11 +159,20 @@ def field_specs(schema: Mapping[str, Any], date_order: str | None = None) -> lis
                 date_order=prop.get("x-date-order", order),
                 required=name in schema.get("required", []),
                 rewrites=tuple(_rewrites(str(prop.get("description", "")))),
+                named_units=_named_units(prop),
             )
         )
         if specs[-1].date_order not in DATE_ORDERS:
             raise BadInput(f"The date order must be one of {', '.join(DATE_ORDERS)}.")
     return specs
+
+
+def _named_units(prop: Mapping[str, Any]) -> frozenset[str]:
+    """The units a template names: its `x-units` and a unit its description names in words
+    ("Oxygen saturation, percent.")."""
+    words = re.findall(r"[a-z]+", str(prop.get("description", "")).lower())
+    named = [*prop.get("x-units", []), *(w for w in words if w in lexicon()["unit_words"])]
+    return frozenset(unit for unit in map(normalize_unit, named) if unit)
 
 
 def _kind(name: str, prop: Mapping[str, Any]) -> str:

@@ -184,6 +184,15 @@ def test_an_age_joined_to_its_label_word_beats_a_later_number():
     assert fill(text, props)["age"].value == 61
 
 
+def test_a_reading_in_the_unit_the_schema_names_beats_a_bare_number():
+    props = {"sat": {"type": "integer", "description": "Oxygen saturation, percent."}}
+    text = ("Cord gas: pH 7.30, oxygen saturation of 48, base excess -3.\n"
+            "Chest clear, oxygen saturation was then 95% on air.\n")  # fmt: skip
+    assert fill(text, props)["sat"].value == 95
+    bare = "Chest clear, oxygen saturation of 96 on air.\n"
+    assert fill(bare, props)["sat"].value == 96
+
+
 def test_grounded_means_the_evidence_span_is_in_the_source():
     source = "Re-inspection\n  due on 28/09/2026, exam-\nple"
     assert evidence_span("Re-inspection due on 28/09/2026", source) == (0, 33)
