@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +19,8 @@ from app.ocr import recognize, service, shutdown, warm_up
 from tests.app.ocr.notes import render_printed
 
 pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[3]
 
 PAGE = render_printed(["Ramipril 5 mg once daily"])
 # Small enough to sit in the pipe's buffer while the worker is frozen (SIGSTOP) and not reading.
@@ -43,12 +47,31 @@ def _later(seconds: float, action, *args) -> threading.Timer:
     return timer
 
 
-def test_pages_are_read_in_one_warm_worker_and_never_in_this_process():
+def test_pages_are_read_in_one_warm_worker():
     warm_up()  # returns at once; the first page waits for the worker to be ready
     pid = service.worker_pid()
     assert recognize(PAGE).text == recognize(PAGE).text == "Ramipril 5 mg once daily"
     assert service.worker_pid() == pid
-    assert not {"rapidocr", "onnxruntime", "cv2"} & set(sys.modules)
+
+
+# Some unit tests load the line finder (and so cv2) into the test process itself, so whether the
+# app's process stays free of the OCR stack is asked of a fresh interpreter.
+APP_PROCESS = """
+import sys
+from app.ocr import recognize, shutdown
+from tests.app.ocr.notes import render_printed
+text = recognize(render_printed(["Ramipril 5 mg once daily"])).text
+shutdown()
+print(text, sorted({"rapidocr", "onnxruntime", "cv2"} & set(sys.modules)))
+"""
+
+
+def test_the_app_process_never_loads_the_ocr_stack():
+    done = subprocess.run(
+        [sys.executable, "-c", APP_PROCESS], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Ramipril 5 mg once daily []"
 
 
 def test_a_worker_that_dies_fails_that_page_clearly_and_the_next_gets_a_fresh_one():
