@@ -234,6 +234,14 @@ class Session:
         """The bundled and saved extraction templates."""
         return templates.list_templates(self.vault)
 
+    def save_template(self, name: str, schema: dict[str, Any]) -> templates.Template:
+        """Save (or replace) a user template; the schema is checked first."""
+        return templates.save_template(self.vault, name, schema)
+
+    def delete_template(self, name: str) -> None:
+        """Delete a saved template; bundled ones cannot be deleted."""
+        templates.delete_template(self.vault, name)
+
     # -- documents ---------------------------------------------------------------------------
 
     def import_document(
@@ -290,13 +298,13 @@ class Session:
     def extract(
         self,
         document_id: int,
-        template: str,
+        template: str | templates.Template,
         *,
         keep_corrections: bool = True,
         progress: Progress | None = None,
         cancel: CancelToken | None = None,
     ) -> Result:
-        """Fill the template named `template` (a saved or bundled one) from the document."""
+        """Fill `template` (a Template, or the name of a saved or bundled one) from the document."""
         engine = self._engine_for_job()
         return jobs.extract(
             self.vault,
@@ -318,6 +326,14 @@ class Session:
     def restore_revision(self, result_id: int, revision: int) -> Result:
         """Make an earlier revision current again, as the next revision (`result.restore`)."""
         return jobs.restore_revision(self.vault, result_id, revision)
+
+    def revisions(self, result_id: int) -> list[jobs.Revision]:
+        """Every revision of a result, oldest first, with what made it."""
+        return jobs.revisions(self.vault, result_id)
+
+    def revision(self, result_id: int, revision: int) -> Result:
+        """One earlier revision of a result, as it was stored."""
+        return jobs.get_revision(self.vault, result_id, revision)
 
     def export_result(self, result_id: int, path: str | os.PathLike[str], fmt: str) -> str:
         """Write a result as JSON, CSV or DOCX (`result.export`); the file's SHA-256."""

@@ -168,3 +168,27 @@ def test_the_samples_import_through_the_session(session):
     names = sorted(path.name for path in SAMPLES.iterdir() if path.suffix != ".py")
     ids = [session.import_document(SAMPLES / name) for name in names]
     assert len(set(ids)) == len(names)
+
+
+def test_revisions_restore_and_templates_go_through_the_session(session, note):
+    document_id = session.import_document(note)
+    result = session.digitize(document_id)
+    session.edit_result(result.result_id, {**result.content, "text": "corrected"})
+    assert [revision.revision for revision in session.revisions(result.result_id)] == [1, 2]
+    assert session.revision(result.result_id, 1).content == result.content
+    start = last_seq(session)
+    restored = session.restore_revision(result.result_id, 1)
+    assert restored.revision == 3 and restored.content == result.content
+
+    schema = {"type": "object", "properties": {"dose": {"type": "string"}}}
+    session.save_template("visit dose", schema)
+    assert "visit dose" in [template.name for template in session.templates()]
+    session.delete_template("visit dose")
+    assert "visit dose" not in [template.name for template in session.templates()]
+    with pytest.raises(FieldscribeError):
+        session.delete_template("visit dose")
+    assert actions_since(session, start) == [
+        "result.restore",
+        "template.create",
+        "template.delete",
+    ]
