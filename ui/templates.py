@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 from app.errors import FieldscribeError
 from app.fsutil import atomic_write_bytes
 from app.jobs import templates
-from app.vault import Vault
 
 # What the table offers, and how each maps onto JSON Schema.
 FIELD_TYPES = {
@@ -89,15 +88,23 @@ def _with_parts(field: dict[str, Any], kind: str, names: list[str]) -> dict[str,
     return field
 
 
+class TemplateStore(Protocol):
+    """Where templates are listed, saved and deleted, audited (app.session.Session is one)."""
+
+    def templates(self) -> list[templates.Template]: ...
+    def save_template(self, name: str, schema: dict[str, Any]) -> templates.Template: ...
+    def delete_template(self, name: str) -> None: ...
+
+
 class TemplatesDialog(QDialog):
     templates_changed = Signal()
 
-    def __init__(self, vault: Vault, parent: QWidget | None = None) -> None:
+    def __init__(self, store: TemplateStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("templatesDialog")
         self.setWindowTitle("Templates")
         self.resize(1100, 560)
-        self.vault = vault
+        self.store = store
         self.loaded: dict[str, Any] = {}  # the open schema: its keywords the table doesn't show
         self.list = QListWidget(objectName="templateList")
         self.list.setAccessibleName("Templates")
@@ -165,7 +172,7 @@ class TemplatesDialog(QDialog):
     def refresh(self, select: str | None = None) -> None:
         current = select or self.list.currentItem() and self.list.currentItem().text()
         try:
-            self.by_name = {t.name: t for t in templates.list_templates(self.vault)}
+            self.by_name = {t.name: t for t in self.store.templates()}
         except FieldscribeError as exc:  # a broken template file
             self.by_name = {}
             self.note.setText(str(exc))
@@ -269,7 +276,7 @@ class TemplatesDialog(QDialog):
     def save(self) -> bool:
         name = self.name.text().strip()
         try:
-            templates.save_template(self.vault, name, self.schema())
+            self.store.save_template(name, self.schema())
         except FieldscribeError as exc:
             self.note.setText(str(exc))
             return False
@@ -281,7 +288,7 @@ class TemplatesDialog(QDialog):
     def delete_template(self) -> None:
         name = self.name.text().strip()
         try:
-            templates.delete_template(self.vault, name)
+            self.store.delete_template(name)
         except FieldscribeError as exc:
             self.note.setText(str(exc))
             return

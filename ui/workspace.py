@@ -428,7 +428,7 @@ class Workspace(QWidget):
         return dialog
 
     def show_templates(self) -> QWidget:
-        dialog = self._dialog(TemplatesDialog, self.vault)
+        dialog = self._dialog(TemplatesDialog, self.session)
         dialog.templates_changed.connect(
             self.document_view.extract_tab.reload_templates, Qt.ConnectionType.UniqueConnection
         )

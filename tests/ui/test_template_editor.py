@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from app.jobs import templates
+from app.session import Session
 from ui.templates import ALLOWED, KIND, PARTS, TemplatesDialog
 
 SCHEMA = {
@@ -27,7 +28,7 @@ SCHEMA = {
 
 
 def test_lists_records_and_groups_survive_the_editor(qtbot, vault):
-    dialog = TemplatesDialog(vault)
+    dialog = TemplatesDialog(Session(vault))
     qtbot.addWidget(dialog)
     dialog.show_schema("visit", SCHEMA)
     kinds = [dialog.table.cellWidget(row, KIND).currentText() for row in range(4)]
@@ -47,7 +48,7 @@ def test_lists_records_and_groups_survive_the_editor(qtbot, vault):
 
 
 def test_column_titles_are_not_cut_off(qtbot, vault):
-    dialog = TemplatesDialog(vault)
+    dialog = TemplatesDialog(Session(vault))
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
