@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 from app import jobs
 from app.jobs.pipeline import has_corrections, latest_extract
 from app.jobs.runner import Job, JobState
+from app.session import Session
 from app.vault import Vault
 from app.vault.documents import StoredDocument, record_view
 from ui.extract_tab import ExtractTab
@@ -698,10 +699,11 @@ class DocumentJobBar(QWidget):
 class DocumentView(QWidget):
     """The page on the left, the tabs on the right."""
 
-    def __init__(self, vault: Vault, tasks: JobQueue, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, tasks: JobQueue, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("documentView")
-        self.vault = vault
+        self.session = session
+        self.vault = vault = session.vault  # the reading paths not yet moved to the session
         self.document: StoredDocument | None = None
         self._job_documents: dict[int, int] = {}  # job id -> the document it works on
         self._running: dict[int, Job] = {}  # those jobs, until they end
@@ -852,7 +854,7 @@ class DocumentView(QWidget):
             if result is None or self.document is None:
                 return
             title = f"{self.document.name} · {self.tabs.tabText(self.tabs.currentIndex())}"
-            dialog = RevisionHistoryDialog(self.vault, result, title.replace("&", ""), self)
+            dialog = RevisionHistoryDialog(self.session, result, title.replace("&", ""), self)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.restored.connect(lambda _: self.reload_results())
             dialog.open()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QDateTime, QLocale, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QTextCharFormat, QTextCursor, QTextFormat
@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 
 from app import jobs
 from app.errors import FieldscribeError
-from app.vault import Vault
 
 CHANGED_COLOR = QColor(255, 214, 102, 140)
 KIND_NAMES = {"digitize": "text", "summarize": "summary", "extract": "fields"}
@@ -139,17 +138,25 @@ def _mark_lines(editor: QPlainTextEdit, line_numbers: set[int]) -> None:
     editor.setExtraSelections(selections)
 
 
+class RevisionStore(Protocol):
+    """Where a result's revisions are read and restored, audited (app.session.Session is one)."""
+
+    def revisions(self, result_id: int) -> list[jobs.Revision]: ...
+    def revision(self, result_id: int, revision: int) -> jobs.Result: ...
+    def restore_revision(self, result_id: int, revision: int) -> jobs.Result: ...
+
+
 class RevisionHistoryDialog(QDialog):
     """Every revision of one result; the chosen one beside the current one; restore."""
 
     restored = Signal(object)  # the new current Result
 
-    def __init__(self, vault: Vault, result: jobs.Result, title: str,
+    def __init__(self, store: RevisionStore, result: jobs.Result, title: str,
                  parent: QWidget | None = None) -> None:  # fmt: skip
         super().__init__(parent)
         self.setObjectName("revisionHistory")
         self.setWindowTitle(f"History — {title}")
-        self.vault = vault
+        self.store = store
         self.result = result
         self.list = QListWidget(objectName="revisionList")
         self.list.setAccessibleName("Revisions")
@@ -198,7 +205,7 @@ class RevisionHistoryDialog(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        self.history = jobs.revisions(self.vault, self.result.result_id)
+        self.history = self.store.revisions(self.result.result_id)
         self.list.blockSignals(True)
         self.list.clear()
         for revision in reversed(self.history):  # newest first
@@ -225,7 +232,7 @@ class RevisionHistoryDialog(QDialog):
         if row < 0:
             return
         number = self.chosen_revision()
-        chosen = jobs.get_revision(self.vault, self.result.result_id, number)
+        chosen = self.store.revision(self.result.result_id, number)
         old = readable(chosen.kind, chosen.content)
         new = readable(self.result.kind, self.result.content)
         self.chosen.setPlainText(old)
@@ -255,7 +262,7 @@ class RevisionHistoryDialog(QDialog):
     def restore_chosen(self) -> None:
         number = self.chosen_revision()
         try:
-            self.result = jobs.restore_revision(self.vault, self.result.result_id, number)
+            self.result = self.store.restore_revision(self.result.result_id, number)
         except FieldscribeError as exc:
             self.message.setText(str(exc))
             return

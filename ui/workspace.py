@@ -57,7 +57,7 @@ class Workspace(QWidget):
         self._streaming: dict[int, Job] = {}  # the summary job whose text streams, by document
 
         self.library = LibraryPanel(vault)
-        self.document_view = DocumentView(vault, tasks)
+        self.document_view = DocumentView(self.session, tasks)
         self.job_panel = JobPanel(self.jobs)
         self.status = QLabel(objectName="workspaceStatus")
         self.status.setTextFormat(Qt.TextFormat.PlainText)
