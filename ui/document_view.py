@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QEvent, QRect, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
@@ -356,16 +356,23 @@ class TextEditor(QPlainTextEdit):
 REVIEW_TOOLTIP = "Read with low confidence: check it against the page"
 
 
+class TextResults(Protocol):
+    """Where the text tab reads its history and saves the user's edits (Session is one)."""
+
+    def revisions(self, result_id: int) -> list[jobs.Revision]: ...
+    def edit_result(self, result_id: int, content: dict[str, Any]) -> jobs.Result: ...
+
+
 class TextTab(QWidget):
     """The digitized text, editable; saving stores a new revision."""
 
     digitize_requested = Signal()
     resume_requested = Signal()
 
-    def __init__(self, vault: Vault, parent: QWidget | None = None) -> None:
+    def __init__(self, results: TextResults, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("textTab")
-        self.vault = vault
+        self.results = results
         self.result: jobs.Result | None = None
         self.made_by = ""
         self.review_lines: list[str] = []
@@ -419,7 +426,7 @@ class TextTab(QWidget):
         if result is None:
             self.editor.setPlaceholderText("Not digitized yet: press Digitize (Ctrl+D).")
         else:
-            history = jobs.revisions(self.vault, result.result_id)
+            history = self.results.revisions(result.result_id)
             self.made_by = next(
                 (r.description for r in history if r.revision == result.revision), ""
             )
@@ -455,7 +462,7 @@ class TextTab(QWidget):
             return
         assert self.result is not None
         content = {**self.result.content, "text": self.editor.toPlainText()}
-        self.show_result(jobs.edit_result(self.vault, self.result.result_id, content))
+        self.show_result(self.results.edit_result(self.result.result_id, content))
 
     def discard(self) -> None:
         self.show_result(self.result)
@@ -713,7 +720,7 @@ class DocumentView(QWidget):
         font.setBold(True)
         self.title.setFont(font)
         self.page_view = PageView(vault, tasks)
-        self.text_tab = TextTab(vault)
+        self.text_tab = TextTab(session)
         self.summary_tab = SummaryTab()
         self.extract_tab = ExtractTab(vault)
         self.tabs = QTabWidget(objectName="documentTabs")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app import jobs
+from app.session import Session
 from ui.document_view import ExtractTab, SummaryTab, TextTab
 
 MARKUP = '<b>bold</b> <script>alert("x")</script> <img src=x onerror=alert(1)> &amp;'
@@ -13,7 +14,7 @@ def result(kind: str, content: dict) -> jobs.Result:
 
 
 def test_markup_in_text_summary_and_fields_stays_literal(qtbot, vault):
-    text_tab = TextTab(vault)
+    text_tab = TextTab(Session(vault))
     qtbot.addWidget(text_tab)
     text_tab.show_result(result("digitize", {"text": MARKUP, "pages": []}))
     assert MARKUP in text_tab.editor.toPlainText()
