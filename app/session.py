@@ -234,6 +234,10 @@ class Session:
         """The bundled and saved extraction templates."""
         return templates.list_templates(self.vault)
 
+    def template(self, name: str) -> templates.Template:
+        """One template by name (BadInput if there is none)."""
+        return templates.get_template(self.vault, name)
+
     def save_template(self, name: str, schema: dict[str, Any]) -> templates.Template:
         """Save (or replace) a user template; the schema is checked first."""
         return templates.save_template(self.vault, name, schema)

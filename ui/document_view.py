@@ -722,7 +722,7 @@ class DocumentView(QWidget):
         self.page_view = PageView(vault, tasks)
         self.text_tab = TextTab(session)
         self.summary_tab = SummaryTab()
-        self.extract_tab = ExtractTab(vault)
+        self.extract_tab = ExtractTab(session)
         self.tabs = QTabWidget(objectName="documentTabs")
         self.tabs.addTab(self.text_tab, "T&ext")
         self.tabs.addTab(self.summary_tab, "S&ummary")

@@ -10,7 +10,7 @@ highlighted value is never called "not in source".
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QTextCharFormat, QTextCursor
@@ -35,7 +35,6 @@ from app.errors import BadInput
 from app.jobs import templates
 from app.jobs.grounding import evidence_span
 from app.jobs.tables import cell_text
-from app.vault import Vault
 from ui.settings import DEFAULT_TEMPLATE_SETTING
 
 EVIDENCE_HIGHLIGHT = QColor(102, 178, 255, 140)
@@ -103,16 +102,26 @@ def _kind_of(value: Any) -> str | None:
     return None
 
 
+class ExtractStore(Protocol):
+    """Where the tab reads templates and saves a typed value, audited (app.session.Session is
+    one)."""
+
+    def setting(self, key: str, default: Any = None) -> Any: ...
+    def templates(self) -> list[templates.Template]: ...
+    def template(self, name: str) -> templates.Template: ...
+    def edit_result(self, result_id: int, content: dict[str, Any]) -> jobs.Result: ...
+
+
 class ExtractTab(QWidget):
     """Fields extracted with a template; values are editable, evidence shown in the text."""
 
     extract_requested = Signal(str)  # template name
     COLUMNS = ("Field", "Value", "State")
 
-    def __init__(self, vault: Vault, parent: QWidget | None = None) -> None:
+    def __init__(self, store: ExtractStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("extractTab")
-        self.vault = vault
+        self.store = store
         self.result: jobs.Result | None = None
         self.template_problem = ""  # why no templates could be listed, if so
         self.template = QComboBox(objectName="templateCombo")
@@ -162,11 +171,11 @@ class ExtractTab(QWidget):
         layout.addWidget(splitter, 1)
 
     def reload_templates(self) -> None:
-        current = self.template.currentText() or self.vault.get_setting(DEFAULT_TEMPLATE_SETTING)
+        current = self.template.currentText() or self.store.setting(DEFAULT_TEMPLATE_SETTING)
         self.template.clear()
         self.template_problem = ""
         try:
-            names = [template.name for template in templates.list_templates(self.vault)]
+            names = [template.name for template in self.store.templates()]
         except BadInput as exc:  # a broken template file: say so, the rest still works
             names = []
             self.template_problem = str(exc)
@@ -219,7 +228,7 @@ class ExtractTab(QWidget):
     def _field_schema(self, name: str) -> dict[str, Any] | None:
         """The template's schema for one field, if the template can still be found."""
         try:
-            template = templates.get_template(self.vault, self.result.content.get("template", ""))
+            template = self.store.template(self.result.content.get("template", ""))
         except BadInput:
             return None
         return template.fields.get(name)
@@ -240,8 +249,8 @@ class ExtractTab(QWidget):
             "source": "user",
         }
         row = item.row()
-        self.result = jobs.edit_result(
-            self.vault, self.result.result_id, {**self.result.content, "fields": fields}
+        self.result = self.store.edit_result(
+            self.result.result_id, {**self.result.content, "fields": fields}
         )
         if self.table.state() is QTableWidget.State.EditingState:
             # Inside the cell editor's commit: rebuilt now, the table would drop the editor under

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLineEdit
 
 from app import jobs
 from app.jobs import exports, templates
+from app.session import Session
 from ui.extract_tab import STATE, VALUE, ExtractTab
 
 TEXT = "Home visit.\nRe-inspection\n  due: 28/09/2026\nPatient: Ada Lind\n"
@@ -38,7 +39,7 @@ def _field(evidence, value="x", source="label", grounded=True):
 
 
 def test_state_sits_next_to_the_value_and_follows_the_evidence_span(qtbot, vault):
-    tab = ExtractTab(vault)
+    tab = ExtractTab(Session(vault))
     qtbot.addWidget(tab)
     fields = {
         # stored as not grounded, but its evidence is in the text (other line breaks): found
@@ -68,7 +69,7 @@ def test_state_sits_next_to_the_value_and_follows_the_evidence_span(qtbot, vault
 
 def test_a_typed_value_is_the_users_in_the_table_and_every_export(qtbot, vault, tmp_path):
     stored = _stored_result(vault, tmp_path)
-    tab = ExtractTab(vault)
+    tab = ExtractTab(Session(vault))
     qtbot.addWidget(tab)
     tab.show_result(stored, TEXT)
     names = [tab.table.item(row, 0).text() for row in range(tab.table.rowCount())]
@@ -139,7 +140,7 @@ def test_a_cell_typed_in_and_entered_then_another_document_shown_warns_nothing(
     qtbot, vault, tmp_path
 ):
     stored = _stored_result(vault, tmp_path)
-    tab = ExtractTab(vault)
+    tab = ExtractTab(Session(vault))
     qtbot.addWidget(tab)
     tab.show()
     tab.activateWindow()

@@ -33,7 +33,7 @@ def test_markup_in_text_summary_and_fields_stays_literal(qtbot, vault):
     assert summary_tab.text.toPlainText() == f"{MARKUP} [S1]"
     assert summary_tab.ungrounded.item(0).text() == MARKUP
 
-    extract_tab = ExtractTab(vault)
+    extract_tab = ExtractTab(Session(vault))
     qtbot.addWidget(extract_tab)
     field = {
         "value": MARKUP,
