@@ -33,7 +33,7 @@ from app.engine import (
 )
 from app.engine.registry import active_model_name
 from app.errors import FieldscribeError
-from app.jobs import exports, templates
+from app.jobs import exports, pipeline, tables, templates
 from app.jobs.results import Result
 from app.paths import Home
 from app.vault import Vault
@@ -346,6 +346,21 @@ class Session:
     def record_export(self, result_id: int, path: Path, fmt: str) -> str:
         """For a file the caller wrote itself (the desktop app's PDF): `result.export`."""
         return exports.record_export(self.vault, result_id, path, fmt)
+
+    def latest_extract(self, document_id: int, template_name: str) -> Result | None:
+        """The document's newest extraction with this template, if any."""
+        return pipeline.latest_extract(self.vault, document_id, template_name)
+
+    def export_table(
+        self, results: list[tuple[str, int]], path: str | os.PathLike[str], fmt: str | None = None
+    ) -> str:
+        """One template's fields over several documents as one CSV/XLSX table, a row per
+        (name, extract result id); `result.export` for each; the file's SHA-256."""
+        return tables.export_table(self.vault, results, Path(path), fmt)
+
+    def documents(self) -> list[vault_documents.StoredDocument]:
+        """Every document in the vault."""
+        return vault_documents.list_documents(self.vault)
 
     # -- cases -------------------------------------------------------------------------------
 

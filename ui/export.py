@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import QBuffer, QIODevice, Qt, Signal
 from PySide6.QtGui import QFont, QPageSize, QPdfWriter, QTextCharFormat, QTextCursor, QTextDocument
@@ -28,10 +29,9 @@ from PySide6.QtWidgets import (
 from app import jobs
 from app.errors import BadInput
 from app.fsutil import atomic_write_bytes
-from app.jobs.pipeline import latest_extract, text_is_corrected
-from app.jobs.tables import cell_text, checks_text, export_table
-from app.vault import Vault
-from app.vault.documents import StoredDocument, list_documents
+from app.jobs.pipeline import text_is_corrected
+from app.jobs.tables import cell_text, checks_text
+from app.vault.documents import StoredDocument
 from ui.jobs import JobQueue
 
 ZERO_WIDTH_SPACE = "\u200b"
@@ -112,15 +112,26 @@ def result_pdf(document_name: str, result: jobs.Result) -> bytes:
     return bytes(buffer.data())
 
 
+class ExportStore(Protocol):
+    """What the dialog reads and writes, each export audited (app.session.Session is one)."""
+
+    def latest_result(self, document_id: int, kind: str) -> jobs.Result | None: ...
+    def latest_extract(self, document_id: int, template_name: str) -> jobs.Result | None: ...
+    def documents(self) -> list[StoredDocument]: ...
+    def export_result(self, result_id: int, path: Path, fmt: str) -> str: ...
+    def record_export(self, result_id: int, path: Path, fmt: str) -> str: ...
+    def export_table(self, results: list[tuple[str, int]], path: Path, fmt: str) -> str: ...
+
+
 def table_scopes(
-    vault: Vault, document: StoredDocument, selection: list[StoredDocument]
+    store: ExportStore, document: StoredDocument, selection: list[StoredDocument]
 ) -> list[tuple[str, list[StoredDocument]]]:
     """Which documents a table can hold: this one, the selected ones, the ones in its case."""
     scopes = [("This document", [document])]
     if len(selection) > 1:
         scopes.append((f"The {len(selection)} selected documents", selection))
     if document.case_id is not None:
-        case = [d for d in list_documents(vault) if d.case_id == document.case_id]
+        case = [d for d in store.documents() if d.case_id == document.case_id]
         scopes.append((f"All {len(case)} documents in its case", case))
     return scopes
 
@@ -130,7 +141,7 @@ class ExportDialog(QDialog):
 
     def __init__(
         self,
-        vault: Vault,
+        store: ExportStore,
         tasks: JobQueue,
         document: StoredDocument,
         parent: QWidget | None = None,
@@ -139,13 +150,13 @@ class ExportDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("exportDialog")
         self.setWindowTitle(f"Export — {document.name}")
-        self.vault = vault
+        self.store = store
         self.tasks = tasks
         self.document = document
         self.results = {
             kind: result
             for kind, _ in KINDS
-            if (result := jobs.latest_result(vault, document.id, kind)) is not None
+            if (result := store.latest_result(document.id, kind)) is not None
         }
         self.kind = QComboBox(objectName="exportKind")
         self.kind.setAccessibleName("Result to export")
@@ -158,7 +169,7 @@ class ExportDialog(QDialog):
             self.format.addItem(label, fmt)
         self.scope = QComboBox(objectName="exportScope")
         self.scope.setAccessibleName("Documents in the table")
-        for label, documents in table_scopes(vault, document, selection or []):
+        for label, documents in table_scopes(store, document, selection or []):
             self.scope.addItem(label, documents)
         self.path = QLineEdit(objectName="exportResultPath")
         self.path.setAccessibleName("File to write")
@@ -246,7 +257,7 @@ class ExportDialog(QDialog):
         result = self.results[self.kind.currentData()]
         fmt = self.format.currentData()
         path = Path(self.path.text().strip())
-        vault = self.vault
+        store = self.store
         if fmt == "pdf":
             pdf = result_pdf(self.document.name, result)  # drawn here: Qt text layout
 
@@ -257,7 +268,7 @@ class ExportDialog(QDialog):
                     atomic_write_bytes(path, pdf)
                 except OSError as exc:
                     raise BadInput(f"{path}: cannot write the file ({exc.strerror}).") from None
-                return jobs.record_export(vault, result.result_id, path, "pdf")
+                return store.record_export(result.result_id, path, "pdf")
 
         elif fmt in TABLE_FORMATS:
             template = result.content.get("template", "")
@@ -267,15 +278,15 @@ class ExportDialog(QDialog):
                 rows = []
                 for number, document in enumerate(documents):
                     progress(number, len(documents), document.name)
-                    found = latest_extract(vault, document.id, template)
+                    found = store.latest_extract(document.id, template)
                     if found is not None:
                         rows.append((document.name, found.result_id))
-                return export_table(vault, rows, path, TABLE_FORMATS[fmt])
+                return store.export_table(rows, path, TABLE_FORMATS[fmt])
 
         else:
 
             def work(progress, cancel) -> str:
-                return jobs.export_result(vault, result.result_id, path, fmt)
+                return store.export_result(result.result_id, path, fmt)
 
         self.export_button.setEnabled(False)
         self._say("Exporting…")

@@ -475,7 +475,7 @@ class Workspace(QWidget):
         document = self._current()
         if document is None:
             return None
-        dialog = ExportDialog(self.vault, self.tasks, document, parent=self)
+        dialog = ExportDialog(self.session, self.tasks, document, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog

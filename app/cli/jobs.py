@@ -13,7 +13,6 @@ from typing import Any
 
 from app.cli import common
 from app.errors import FieldscribeError
-from app.jobs.tables import export_table
 from app.jobs.templates import get_template
 
 
@@ -175,7 +174,7 @@ def _run_batch(args: argparse.Namespace, kind: str) -> int:
             if not args.json:
                 _print_human(kind, document)
         if getattr(args, "table", None) and extracted:
-            export_table(session.vault, extracted, args.table)
+            session.export_table(extracted, args.table)
     if args.json:
         common.print_json({"documents": documents})
     return worst

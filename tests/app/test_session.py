@@ -192,3 +192,27 @@ def test_revisions_restore_and_templates_go_through_the_session(session, note):
         "template.create",
         "template.delete",
     ]
+
+
+def test_one_template_over_several_documents_exports_one_table(session, note, tmp_path):
+    second = tmp_path / "second-visit.txt"
+    second.write_text(NOTE.replace("142/91", "128/84"), encoding="utf-8")
+    ids = [session.import_document(note), session.import_document(second)]
+    assert {document.id for document in session.documents()} == set(ids)
+    session.start_engine()
+    assert session.wait_for_engine() == READY
+    for document_id in ids:
+        session.extract(document_id, "clinical-home-visit")
+    found = [session.latest_extract(document_id, "clinical-home-visit") for document_id in ids]
+    assert None not in found
+    assert session.latest_extract(ids[0], "building-inspection") is None
+
+    start = last_seq(session)
+    out = tmp_path / "visits.csv"
+    names = (note.name, second.name)
+    rows = [(name, result.result_id) for name, result in zip(names, found, strict=True)]
+    assert len(session.export_table(rows, out, "csv")) == 64
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3  # the header and a row per document
+    assert "142" in lines[1] and "128" in lines[2]
+    assert actions_since(session, start) == ["result.export", "result.export"]

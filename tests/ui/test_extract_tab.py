@@ -117,7 +117,7 @@ def test_a_case_exports_as_one_table_of_documents(qtbot, vault, tmp_path):
         assign_document(vault, document_id, case)
     document = next(d for d in list_documents(vault) if d.id == stored.document_id)
     queue = JobQueue()
-    dialog = ExportDialog(vault, queue, document)
+    dialog = ExportDialog(Session(vault), queue, document)
     qtbot.addWidget(dialog)
     dialog.kind.setCurrentIndex(dialog.kind.findData("extract"))
     dialog.format.setCurrentIndex(dialog.format.findData("xlsx-table"))
