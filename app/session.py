@@ -347,6 +347,26 @@ class Session:
         """For a file the caller wrote itself (the desktop app's PDF): `result.export`."""
         return exports.record_export(self.vault, result_id, path, fmt)
 
+    def record_view(self, document_id: int) -> None:
+        """A user opened the document: `document.view`."""
+        vault_documents.record_view(self.vault, document_id)
+
+    def has_corrections(self, result: Result) -> bool:
+        """Whether the user changed this result since its job last wrote it."""
+        return pipeline.has_corrections(self.vault, result)
+
+    def pages_to_show(self, document_id: int) -> list[pipeline.PageToShow]:
+        """The document's pages as the page view shows them (images where there are any)."""
+        return pipeline.pages_to_show(self.vault, document_id)
+
+    def render_pdf_page(self, document_id: int, number: int) -> bytes:
+        """A page of a stored PDF drawn as an image (in the worker process that parses PDFs)."""
+        return pipeline.render_pdf_page(self.vault, document_id, number)
+
+    def passage_boxes(self, document_id: int, passage: str) -> list[tuple[int, tuple]]:
+        """Where a passage of the document's text is on its pages: (page, box) pairs."""
+        return pipeline.passage_boxes(self.vault, document_id, passage)
+
     def latest_extract(self, document_id: int, template_name: str) -> Result | None:
         """The document's newest extraction with this template, if any."""
         return pipeline.latest_extract(self.vault, document_id, template_name)

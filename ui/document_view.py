@@ -43,11 +43,9 @@ from PySide6.QtWidgets import (
 )
 
 from app import jobs
-from app.jobs.pipeline import has_corrections, latest_extract
 from app.jobs.runner import Job, JobState
 from app.session import Session
-from app.vault import Vault
-from app.vault.documents import StoredDocument, record_view
+from app.vault.documents import StoredDocument
 from ui.extract_tab import ExtractTab
 from ui.job_panel import status_text
 from ui.jobs import JobQueue
@@ -105,15 +103,23 @@ PASSAGE_COLOR = QColor(30, 144, 255)
 PASSAGE_FILL = QColor(30, 144, 255, 50)  # the words stay readable under it
 
 
+class PageStore(Protocol):
+    """Where the page view reads pages (app.session.Session is one)."""
+
+    def pages_to_show(self, document_id: int) -> list[jobs.PageToShow]: ...
+    def render_pdf_page(self, document_id: int, number: int) -> bytes: ...
+    def passage_boxes(self, document_id: int, passage: str) -> list[tuple[int, tuple]]: ...
+
+
 class PageView(QWidget):
     """The page as it looks: the scan or photo, a PDF page drawn by pdfium, or for documents
     without page images (DOCX, plain text) the page's text on paper. Pages are decoded and
     drawn off the GUI thread. A passage of the text can be outlined where it is on the page."""
 
-    def __init__(self, vault: Vault, tasks: JobQueue, parent: QWidget | None = None) -> None:
+    def __init__(self, store: PageStore, tasks: JobQueue, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("pageView")
-        self.vault = vault
+        self.store = store
         self.tasks = tasks
         self.pages: list[jobs.PageToShow] = []
         self.images: dict[int, QImage] = {}  # page number -> decoded or drawn image
@@ -163,10 +169,10 @@ class PageView(QWidget):
         self._show_text("Loading the page…" if document else "", paper=False)
         if document is None:
             return
-        vault, document_id = self.vault, document.id
+        store, document_id = self.store, document.id
 
         def decode(progress, cancel):
-            pages, images = jobs.pages_to_show(vault, document_id), {}
+            pages, images = store.pages_to_show(document_id), {}
             for page in pages:
                 cancel.raise_if_cancelled()
                 if page.image:
@@ -188,14 +194,10 @@ class PageView(QWidget):
         if number in self._drawing:
             return
         self._drawing.add(number)
-        vault, document_id = self.vault, self.document_id
+        store, document_id = self.store, self.document_id
 
         def draw(progress, cancel):
-            return (
-                document_id,
-                number,
-                QImage.fromData(jobs.render_pdf_page(vault, document_id, number)),
-            )
+            return document_id, number, QImage.fromData(store.render_pdf_page(document_id, number))
 
         def drawn(result) -> None:
             if result[0] == self.document_id:
@@ -212,10 +214,10 @@ class PageView(QWidget):
         """Outline where `passage` (from the text, or a field's evidence) is on the pages."""
         if self.document_id is None:
             return
-        vault, document_id = self.vault, self.document_id
+        store, document_id = self.store, self.document_id
 
         def find(progress, cancel):
-            return document_id, jobs.passage_boxes(vault, document_id, passage)
+            return document_id, store.passage_boxes(document_id, passage)
 
         self.tasks.submit("Find the passage on the page", find, on_success=self._passage_found)
 
@@ -710,7 +712,6 @@ class DocumentView(QWidget):
         super().__init__(parent)
         self.setObjectName("documentView")
         self.session = session
-        self.vault = vault = session.vault  # the reading paths not yet moved to the session
         self.document: StoredDocument | None = None
         self._job_documents: dict[int, int] = {}  # job id -> the document it works on
         self._running: dict[int, Job] = {}  # those jobs, until they end
@@ -719,7 +720,7 @@ class DocumentView(QWidget):
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
-        self.page_view = PageView(vault, tasks)
+        self.page_view = PageView(session, tasks)
         self.text_tab = TextTab(session)
         self.summary_tab = SummaryTab()
         self.extract_tab = ExtractTab(session)
@@ -763,7 +764,7 @@ class DocumentView(QWidget):
         """Show a document (None: none). Opening another document is audited before it shows;
         showing the same one again (its page count or case changed) is not a new opening."""
         if document is not None and (self.document is None or self.document.id != document.id):
-            record_view(self.vault, document.id)
+            self.session.record_view(document.id)
         self.document = document
         self.placeholder.setVisible(document is None)
         self.splitter.setVisible(document is not None)
@@ -778,7 +779,7 @@ class DocumentView(QWidget):
         document_id = self.document.id if self.document else None
 
         def latest(kind: str) -> jobs.Result | None:
-            return jobs.latest_result(self.vault, document_id, kind) if document_id else None
+            return self.session.latest_result(document_id, kind) if document_id else None
 
         digitized = latest("digitize")
         editing = self.text_tab.has_unsaved_edits and self.text_tab.result is not None
@@ -835,10 +836,10 @@ class DocumentView(QWidget):
             if self.document is None:
                 return
             if kind == "extract":
-                current = latest_extract(self.vault, self.document.id, template)
+                current = self.session.latest_extract(self.document.id, template)
             else:
-                current = jobs.latest_result(self.vault, self.document.id, kind)
-            if current is None or not has_corrections(self.vault, current):
+                current = self.session.latest_result(self.document.id, kind)
+            if current is None or not self.session.has_corrections(current):
                 run(True)
             else:
                 ask_keep_corrections(self, kind, run)

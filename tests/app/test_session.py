@@ -216,3 +216,17 @@ def test_one_template_over_several_documents_exports_one_table(session, note, tm
     assert len(lines) == 3  # the header and a row per document
     assert "142" in lines[1] and "128" in lines[2]
     assert actions_since(session, start) == ["result.export", "result.export"]
+
+
+def test_the_page_view_reads_and_views_are_audited_through_the_session(session, note):
+    document_id = session.import_document(note)
+    start = last_seq(session)
+    session.record_view(document_id)
+    assert actions_since(session, start) == ["document.view"]
+    pages = session.pages_to_show(document_id)
+    assert [page.number for page in pages] == [1]
+    assert session.passage_boxes(document_id, "Ramipril 5 mg daily.") == []  # text: no boxes
+    result = session.digitize(document_id)
+    assert not session.has_corrections(result)
+    edited = session.edit_result(result.result_id, {**result.content, "text": "corrected"})
+    assert session.has_corrections(edited)
