@@ -320,8 +320,12 @@ class Session:
             cancel=cancel,
         )
 
-    def search(self, query: str, limit: int = 50) -> list[vault_documents.SearchHit]:
-        return vault_documents.search(self.vault, query, limit=limit)
+    def search(
+        self, query: str, limit: int = 50, *, audited: bool = True
+    ) -> list[vault_documents.SearchHit]:
+        """Full-text search; `search.run` (a keyed hash of the words) when a user asked for it,
+        not when a view looks again to stay current (`audited=False`)."""
+        return vault_documents.search(self.vault, query, limit=limit, audited=audited)
 
     def edit_result(self, result_id: int, content: dict[str, Any]) -> Result:
         """Store the user's version as the next revision (`result.edit`); nothing is lost."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -21,9 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.vault import Vault
-from app.vault.cases import Case, list_cases
-from app.vault.documents import SearchHit, StoredDocument, list_documents, search
+from app.vault.cases import Case
+from app.vault.documents import SearchHit, StoredDocument
 from ui.jobs import JobQueue
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -47,15 +48,23 @@ def type_name(media_type: str) -> str:
     return TYPE_NAMES.get(media_type, media_type)
 
 
+class LibraryStore(Protocol):
+    """What the library lists and searches (app.session.Session is one)."""
+
+    def cases(self) -> list[Case]: ...
+    def documents(self) -> list[StoredDocument]: ...
+    def search(self, query: str, limit: int = 50, *, audited: bool = True) -> list[SearchHit]: ...
+
+
 class LibraryPanel(QWidget):
     """Shows documents; the workspace acts on its requests (new case, move to a case)."""
 
     document_selected = Signal(object)  # StoredDocument or None
 
-    def __init__(self, vault: Vault, parent: QWidget | None = None) -> None:
+    def __init__(self, store: LibraryStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("library")
-        self.vault = vault
+        self.store = store
         self.known: dict[int, StoredDocument] = {}  # every document in the vault, by id
         # Searches run off the GUI thread (each one commits its audit event), not in the job panel.
         self.searches = JobQueue(self)
@@ -139,10 +148,10 @@ class LibraryPanel(QWidget):
             self._search_job = None
             self._show_found("", [])
             return
-        vault = self.vault
+        store = self.store
         self._search_job = self.searches.submit(
             "Search",
-            lambda progress, cancel_token: search(vault, query, audited=audited),
+            lambda progress, cancel_token: store.search(query, audited=audited),
             on_success=lambda hits: self._show_found(query, hits),
             on_failure=lambda sentence: self._search_failed(query, sentence),
         )
@@ -165,12 +174,12 @@ class LibraryPanel(QWidget):
         """Rebuild the cases and the list from the vault and the last search's results,
         keeping what is selected selected."""
         selected = self.current_document()
-        cases = list_cases(self.vault)
+        cases = self.store.cases()
         self._fill_case_filter(cases)
         case_titles = {case.id: case.title for case in cases}
         shown_case = self.case_filter.currentData()
         wanted_case_id = None if shown_case == NO_CASE else shown_case
-        documents = list_documents(self.vault)
+        documents = self.store.documents()
         self.known = {document.id: document for document in documents}
         _, wanted = TYPE_FILTERS[self.type_filter.currentIndex()]
         query, found = self._found_query, self._found

@@ -49,14 +49,14 @@ class Workspace(QWidget):
         super().__init__(parent)
         self.setObjectName("workspace")
         self.session = Session(vault)
-        self.vault = vault  # for the views that read it (library, document view, tools)
+        self.vault = vault  # for the vault-level dialogs: audit log, passphrase and rekey
         self.tasks = tasks  # vault and model work: choosing a model, saving settings, locking
         self.jobs = JobQueue(self)  # the visible queue: imports and document jobs
         self.model_loading = JobQueue(self)  # only watches the model load in the background
         self._dialogs: dict[type, QWidget] = {}
         self._streaming: dict[int, Job] = {}  # the summary job whose text streams, by document
 
-        self.library = LibraryPanel(vault)
+        self.library = LibraryPanel(self.session)
         self.document_view = DocumentView(self.session, tasks)
         self.job_panel = JobPanel(self.jobs)
         self.status = QLabel(objectName="workspaceStatus")
