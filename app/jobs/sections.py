@@ -28,7 +28,7 @@ from app.paths import assets_dir
 _MARKDOWN = re.compile(r"^\s{0,3}#{1,6}\s+\S")
 _TITLE_LINE = re.compile(r"^\s*[A-Z][\w /&(),'-]{0,68}:\s*$")
 _NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+\S")
-# "VITAL SIGNS: Blood pressure 120/60." — an ALL-CAPS label opening a line, text after it.
+# "OBSERVATIONS: Pulse 71, settled." — an ALL-CAPS label opening a line, text after it.
 _INLINE_HEADING = re.compile(r"^\s*([A-Z][A-Z0-9 /&(),'-]{1,58}[A-Z)]):[ \t]+\S")
 # What may come before the date of a dated entry: "Visit 3 —", "Date:", "On", "Monday".
 _ENTRY_PREFIX = re.compile(

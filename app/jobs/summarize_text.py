@@ -167,7 +167,7 @@ def _has_dose(sentence: str) -> bool:
 
 
 def _measured(sentence: str) -> bool:
-    """A vital sign or lab named with a value ("Blood pressure 120/60", "creatinine 7.1")."""
+    """A vital sign or lab named with a value ("Blood pressure 131/77", "sodium 139.5")."""
     return any(
         re.search(r"\d", sentence[match.end() : match.end() + 25])
         for match in _vital_terms().finditer(sentence)
@@ -423,8 +423,8 @@ def _diagnosis_word() -> re.Pattern[str]:
 def measured_pairs(text: str) -> set[tuple[tuple, frozenset[str]]]:
     """(quantity, what it measures) for every number in `text`: the quantity as grounding reads
     it (value and unit), bound to the stems of up to three words before it in its clause, glue
-    left out ("Lasix 80 mg" -> ((num, 80, mg), {lasix}); "blood pressure is 120/60" ->
-    ((bp, 120, 60), {blood, press}))."""
+    left out ("ramipril 2.5 mg" -> ((num, 2.5, mg), {ramipril}); "blood pressure is 131/77" ->
+    ((bp, 131, 77), {blood, press}))."""
     pairs = set()
     clause_start = 0
     for fact in find_facts(text):

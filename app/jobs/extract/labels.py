@@ -26,8 +26,8 @@ _ITEM_SPLIT = re.compile(r";|,(?![^()]*\))|\.(?=[ \t]+[A-Z])")
 # A piece after a comma that continues the item before it: "Norvasc 10 mg, 1 tablet daily".
 _CONTINUES = re.compile(r"\s*[\d(]")
 _AND = re.compile(r"(?:and|or)[ \t]+", re.IGNORECASE)
-# A dose written in prose: a drug word, an amount or range, its unit ("Motrin 400 mg",
-# "insulin 20 to 25 units", "amoxicillin-clavulanate 125 mg").
+# A dose written in prose: a drug word, an amount or range, its unit ("ramipril 2.5 mg",
+# "heparin 3 to 4 units", "co-trimoxazole-forte 17 mg").
 _DOSED = re.compile(
     r"(?<![\w.-])[A-Za-z][A-Za-z-]+[ \t]+\d+(?:\.\d+)?(?:[ \t]*(?:-|to)[ \t]*\d+(?:\.\d+)?)?"
     r"[ \t]*(?:mg|mcg|µg|g|ml|mL|units?|IU|mEq)\b"
