@@ -53,3 +53,11 @@ def test_the_main_window_opens_on_the_create_screen_without_a_vault(qtbot, tmp_p
 def test_the_main_window_opens_on_the_unlock_screen_with_a_vault(window):
     assert window.pages.currentWidget().objectName() == "unlockPage"
     assert window.unlock_page.passphrase.hasFocus() or not window.isActiveWindow()
+
+
+def test_the_installed_package_registers_the_desktop_app_for_the_core_to_start():
+    # app/ never names ui/: the console script finds the window through the package's entry point.
+    from app.cli.__main__ import registered_desktop
+    from ui.app import run_app
+
+    assert registered_desktop() is run_app
