@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from app.errors import Cancelled
 
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event as ProcessEvent
+
 
 class CancelToken:
-    """Set once by `cancel()`; long operations check it between steps."""
+    """Set once by `cancel()`; long operations check it between steps. `event` may be one that
+    another process sets (the OCR worker checks its parent's)."""
 
-    def __init__(self) -> None:
-        self._event = threading.Event()
+    def __init__(self, event: threading.Event | ProcessEvent | None = None) -> None:
+        self._event = event if event is not None else threading.Event()
 
     def cancel(self) -> None:
         self._event.set()

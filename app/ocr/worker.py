@@ -31,6 +31,7 @@ import traceback
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 
+from app.cancel import CancelToken
 from app.errors import Cancelled, FieldscribeError
 from app.worker_process import receive_if_heard, send_if_heard
 
@@ -78,27 +79,12 @@ def _parse(conn: Connection, cancel: Event, call: str, args: tuple) -> object:
         def progress(done: int, total: int, message: str) -> None:
             send_if_heard(conn, ("progress", done, total, message))
 
-        return parse_pages(*args, progress=progress, cancel=_CancelEvent(cancel))
+        return parse_pages(*args, progress=progress, cancel=CancelToken(cancel))
     if call == "render_pdf_page":
         return pdf.render_page(*args)
     if call == "find_pdf_text":
         return pdf.find_text(*args)
     raise ValueError(f"unknown parse call {call!r}")
-
-
-class _CancelEvent:
-    """The parent's cancel event, as the CancelToken the parsers check between pages."""
-
-    def __init__(self, event: Event) -> None:
-        self._event = event
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def raise_if_cancelled(self) -> None:
-        if self._event.is_set():
-            raise Cancelled()
 
 
 def _portable(error: Exception) -> Exception:
