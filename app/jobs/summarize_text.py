@@ -139,22 +139,26 @@ def score_sentence(sentence: str) -> float:
     return score
 
 
+def _any_of(words: list[str]) -> str:
+    """A regular-expression group matching any of `words`, the longest tried first."""
+    return "(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + ")"
+
+
 @functools.cache
 def _vital_terms() -> re.Pattern[str]:
-    terms = sorted(lexicon()["vital_and_lab_terms"], key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, terms)) + r")(?:e?s)?\b", re.IGNORECASE)
+    terms = _any_of(lexicon()["vital_and_lab_terms"])
+    return re.compile(rf"\b{terms}(?:e?s)?\b", re.IGNORECASE)
 
 
 @functools.cache
 def _deadline_cues() -> re.Pattern[str]:
-    cues = lexicon()["citation"]["deadline_cues"]
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, cues)) + r")\b", re.IGNORECASE)
+    return re.compile(rf"\b{_any_of(lexicon()['citation']['deadline_cues'])}\b", re.IGNORECASE)
 
 
 @functools.cache
 def _dose() -> re.Pattern[str]:
-    """A word, then an amount in a dose unit: "Synthroid 0.05 mg", "lidocaine 1%"."""
-    units = "|".join(map(re.escape, sorted(lexicon()["dose_units"], key=len, reverse=True)))
+    """A word, then an amount in a dose unit: "levothyroxine 0.075 mg", "povidone 7%"."""
+    units = _any_of(lexicon()["dose_units"])
     return re.compile(
         rf"[A-Za-z][\w/-]*[ \t]+(?:\([^)]{{0,30}}\)[ \t]+)?\d+(?:[.,]\d+)?(?:/\d+)?"
         rf"[ \t]?(?:{units})(?![A-Za-z])",
@@ -409,8 +413,7 @@ def _stem(word: str) -> str:
 
 @functools.cache
 def _negations() -> re.Pattern[str]:
-    words = sorted(lexicon()["negations"], key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
+    return re.compile(rf"\b{_any_of(lexicon()['negations'])}\b", re.IGNORECASE)
 
 
 @functools.cache
