@@ -60,7 +60,7 @@ def _decide(spec: FieldSpec, candidates: list[Candidate]) -> Candidate | None:
         after = [c for c in strong if c.mention is not None and c.start >= c.mention.end]
         if after:
             return min(after, key=lambda c: c.start)  # the first written after its label
-        return max(strong, key=lambda c: c.end)  # else the nearest before it ("95% O2 sat")
+        return max(strong, key=lambda c: c.end)  # else the nearest before it ("93% O2 sat")
     return None
 
 

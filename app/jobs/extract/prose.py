@@ -284,7 +284,7 @@ def _prose_candidates(
         gap = max(0, high - low)
         strong = gap <= (_STRONG_GAP if after else _STRONG_GAP_BEFORE)
         rank = 1 + gap / 100 + (0 if after else 0.5)
-        # Right after its label word, or joined to it by a hyphen ("34-year-old").
+        # Right after its label word, or joined to it by a hyphen ("51-year-old").
         adjacent = len(text[low:high].split()) <= 1 if after else text[low:high] == "-"
         unit = normalize_unit(value.unit)
         candidates.append(

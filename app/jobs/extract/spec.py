@@ -71,7 +71,7 @@ class Candidate:
     strong: bool
     mention: Mention | None
     rank: float = 0.0
-    adjacent: bool = False  # written right after its label word ("pulse 78", "BP: 142/91")
+    adjacent: bool = False  # written right after its label word ("pulse 59", "BP: 137/83")
     unit: str | None = None  # the unit written with a number, normalised ("97%": "%")
 
 

@@ -69,7 +69,7 @@ def typed_values(spec: FieldSpec, text: str, start: int, end: int) -> list[Span]
                  if not negated(piece, s.start)]  # fmt: skip
     elif spec.kind == "name":
         spans = [span for span in find_names(piece) if looks_like_name(span.value)]
-    elif spec.kind == "quantity":  # kept as written: "180 pounds", "167" (no unit is assumed)
+    elif spec.kind == "quantity":  # kept as written: "163 pounds", "71.5" (no unit is assumed)
         spans = [Span(s.start, s.end, piece[s.start : s.end]) for s in find_numbers(piece)]
     elif spec.kind in ("address", "dose", "pattern"):
         pattern = {"address": _ADDRESS, "dose": _DOSE}.get(spec.kind) or re.compile(
