@@ -13,6 +13,7 @@ import contextlib
 import difflib
 import hashlib
 import logging
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -22,6 +23,7 @@ from typing import Any
 from app import __version__, ingest, ocr
 from app.cancel import CancelToken
 from app.errors import Cancelled, FieldscribeError
+from app.ingest.limits import MAX_FILE_BYTES
 from app.jobs.extract import extract_fields
 from app.jobs.fieldparse import DATE_ORDER_SETTING, default_date_order
 from app.jobs.results import (
@@ -63,6 +65,9 @@ def import_document(
     cancel: CancelToken | None = None,
 ) -> int:
     """Read a file (refusing bad input with one sentence) and store it once; its document id."""
+    stored = _stored_document(vault, path)
+    if stored is not None:
+        return stored[0]  # these exact bytes were read and stored before: nothing to parse
     # PDFs and images are parsed in the OCR worker process, under a hard deadline.
     document = ingest.load_document(path, progress=progress, cancel=cancel, parser=ocr.parse_pages)
     with vault.transaction() as tx:
@@ -78,15 +83,24 @@ def import_document(
 
 def stored_copy(vault: Vault, path: str | Path) -> str | None:
     """The name under which a file's exact bytes are already in the vault, if they are."""
+    stored = _stored_document(vault, path)
+    return stored[1] if stored else None
+
+
+def _stored_document(vault: Vault, path: str | Path) -> tuple[int, str] | None:
+    """The id and name of the stored document with this file's exact bytes, if there is one.
+    A file that cannot be read, or is over the size limit, is left to the import to refuse."""
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as file:
+            if os.fstat(file.fileno()).st_size > MAX_FILE_BYTES:
+                return None
             while chunk := file.read(1 << 20):
                 digest.update(chunk)
     except OSError:
-        return None  # importing it will say what is wrong
-    rows = vault.query("SELECT name FROM documents WHERE sha256 = ?", (digest.hexdigest(),))
-    return rows[0][0] if rows else None
+        return None
+    rows = vault.query("SELECT id, name FROM documents WHERE sha256 = ?", (digest.hexdigest(),))
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 @dataclass(frozen=True)

@@ -208,6 +208,21 @@ def test_corrections_are_carried_onto_a_new_reading():
     assert carry_corrections(base, corrected, both) == corrected  # the user's version wins
 
 
+def test_the_same_bytes_again_are_not_read_again(vault, tmp_path):
+    """A scan imported twice (under another name too) is the stored document: no second read,
+    so nothing hostile in it runs twice and a batch over stored scans starts at once."""
+    first = jobs.import_document(vault, note_image(tmp_path, "Pulse 72"))
+    renamed = tmp_path / "again.png"
+    renamed.write_bytes((tmp_path / "note.png").read_bytes())
+    reading: list[str] = []
+    again = jobs.import_document(
+        vault, renamed, progress=lambda done, total, message: reading.append(message)
+    )
+    assert again == first and reading == []
+    assert jobs.stored_copy(vault, renamed) == "note.png"
+    assert vault.query("SELECT COUNT(*) FROM documents") == [(1,)]
+
+
 def test_refused_files_are_one_sentence_and_store_nothing(vault, tmp_path):
     bad = tmp_path / "notes.txt"
     bad.write_bytes(b"valid start \xff\xfe\xfa not utf-8 \x80\x81")
