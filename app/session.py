@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from app import jobs, ocr
+from app.audit import exchange
+from app.audit import log as audit_log
+from app.audit.events import AuditEvent
 from app.cancel import CancelToken
 from app.engine import (
     THREADS_SETTING,
@@ -36,7 +39,7 @@ from app.errors import FieldscribeError
 from app.jobs import exports, pipeline, tables, templates
 from app.jobs.results import Result
 from app.paths import Home
-from app.vault import Vault
+from app.vault import Vault, keyslots, permissions
 from app.vault import cases as vault_cases
 from app.vault import documents as vault_documents
 
@@ -413,3 +416,87 @@ class Session:
             vault_cases.assign_document(self.vault, document_id, case_id)
             if progress is not None:
                 progress(done, len(document_ids), "")
+
+    # -- the vault's keys and its audit log ----------------------------------------------------
+
+    @classmethod
+    def create(
+        cls, home: Home, passphrase: str, *, model: str | None = None
+    ) -> tuple[Session, str]:
+        """A new vault (`vault.create`) open in a session, and its recovery code: shown once,
+        stored nowhere in plain form. Where a vault already is, it is left untouched."""
+        vault, recovery_code = Vault.create(home, passphrase)
+        return cls(vault, model=model), recovery_code
+
+    def change_passphrase(self, current_secret: str, new_passphrase: str) -> None:
+        """Rewrap the data key under a new passphrase (`vault.passphrase_change`). The current
+        passphrase or the recovery code is asked again; an old copy of keys.json still opens
+        the vault with the old passphrase until `rekey`."""
+        self.vault.change_passphrase(current_secret, new_passphrase)
+
+    def rekey(self, passphrase: str, *, progress: Progress | None = None) -> str:
+        """Re-encrypt the vault under a fresh data key (`vault.rekey`) so that no old copy of
+        keys.json opens it; the passphrase stays, the recovery code returned replaces the old."""
+        return self.vault.rekey(passphrase, progress=progress)
+
+    def new_recovery_code(self, current_secret: str) -> str:
+        """Issue a new recovery code and retire the old one (`vault.recovery_reissue`)."""
+        return self.vault.new_recovery_code(current_secret)
+
+    def audit_events(self) -> list[AuditEvent]:
+        """Every event of the audit log, oldest first."""
+        return audit_log.read_events(self.vault)
+
+    def audit_log_size(self) -> int:
+        """How many events the audit log holds."""
+        (count,) = self.vault.query("SELECT count(*) FROM audit_events")[0]
+        return count
+
+    def verify_audit_log(self) -> int:
+        """Check the log against its signed checkpoint (`audit.verify`, failed ones too); the
+        number of events. LogTampered when it is not intact."""
+        return audit_log.verify(self.vault)
+
+    def export_audit_log(
+        self,
+        out: str | os.PathLike[str],
+        *,
+        recipient: str | None = None,
+        passphrase: str | None = None,
+        fmt: str = "jsonl",
+    ) -> audit_log.ExportReport:
+        """Write the log signed and age-encrypted, to an age public key or a passphrase
+        (`audit.export`); `fmt` is one of AUDIT_EXPORT_FORMATS. A log that does not verify is
+        never exported."""
+        return audit_log.export(
+            self.vault, Path(out), recipient=recipient, passphrase=passphrase, fmt=fmt
+        )
+
+    def device_fingerprint(self) -> str:
+        """The device key's fingerprint, recorded when the laptop is issued (`audit check
+        --expect-fingerprint`)."""
+        return audit_log.fingerprint(self.vault)
+
+    def failed_unlocks_before_last_unlock(self) -> int:
+        """How many unlock attempts failed between the previous unlock and this session's."""
+        return audit_log.failed_unlocks_before_last_unlock(self.vault)
+
+
+# -- before a session is open, and without one --------------------------------------------------
+
+# The passphrase policy both front ends show and enforce (BadInput with the reason).
+MIN_PASSPHRASE_LENGTH = keyslots.MIN_PASSPHRASE_LENGTH
+check_new_passphrase = keyslots.check_new_passphrase
+
+# Only the user's account may read the home: folder 0700, files 0600 (the logs included).
+secure_home = permissions.secure_home
+
+AUDIT_EXPORT_FORMATS = audit_log.FORMATS
+
+# Verify an exported audit log offline: no vault is needed (exchange.Tampered when not intact).
+check_audit_export = exchange.check_export_file
+
+
+def vault_exists(home: Home) -> bool:
+    """Whether the home holds a vault, or part of one: it is unlocked, never created anew."""
+    return Vault.exists(home)

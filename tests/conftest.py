@@ -67,6 +67,17 @@ def vault(vault_home):
 
 
 @pytest.fixture
+def session(vault_home):
+    """A session over a copy of the shared vault, closed at the end unless the test closed it."""
+    from app.session import Session  # the model and the jobs: imported by the tests that need them
+
+    opened = Session.unlock(vault_home, PASSPHRASE)
+    yield opened
+    if not opened.vault.is_locked:
+        opened.close()
+
+
+@pytest.fixture
 def passphrase_file(tmp_path) -> Path:
     path = tmp_path / "passphrase.txt"
     path.write_text(PASSPHRASE + "\n", encoding="utf-8")

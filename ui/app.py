@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app import __version__
 from app.errors import FieldscribeError
 from app.paths import Home, assets_dir, resolve_home
-from app.vault.permissions import secure_home
+from app.session import secure_home
 from ui.main_window import MainWindow
 
 log = logging.getLogger("fieldscribe.ui")

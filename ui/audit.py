@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, Qt
 from PySide6.QtWidgets import (
@@ -23,11 +24,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.audit import exchange, log
 from app.audit.events import ACTIONS, AuditEvent
+from app.audit.exchange import Tampered
+from app.audit.log import ExportReport
 from app.errors import BadInput
-from app.vault import Vault
+from app.session import check_audit_export
 from ui.jobs import JobQueue
+
+
+class AuditLog(Protocol):
+    """The vault's audit log, as the dialog reads, verifies and exports it (app.session.Session
+    is one); verifying and exporting write their own audit events."""
+
+    def audit_events(self) -> list[AuditEvent]: ...
+    def verify_audit_log(self) -> int: ...
+    def export_audit_log(
+        self, out: Path, *, recipient: str | None = None, passphrase: str | None = None
+    ) -> ExportReport: ...
+    def device_fingerprint(self) -> str: ...
 
 
 class AuditModel(QAbstractTableModel):
@@ -207,12 +221,14 @@ class AuditCheckDialog(QDialog):
 
 
 class AuditDialog(QDialog):
-    def __init__(self, vault: Vault, tasks: JobQueue, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, audit_log: AuditLog, tasks: JobQueue, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("auditDialog")
         self.setWindowTitle("Audit log")
         self.resize(1000, 560)
-        self.vault = vault
+        self.audit_log = audit_log
         self.tasks = tasks
         self.all_events: list[AuditEvent] = []
         self.model = AuditModel()
@@ -246,7 +262,7 @@ class AuditDialog(QDialog):
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # What the supervisor records when the laptop is issued, to pin in `audit check`.
         self.device_fingerprint = QLabel(
-            f"This device's key: {vault.fingerprint}", objectName="auditFingerprint"
+            f"This device's key: {audit_log.device_fingerprint()}", objectName="auditFingerprint"
         )
         self.device_fingerprint.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
@@ -275,10 +291,10 @@ class AuditDialog(QDialog):
         self.check_dialog = AuditCheckDialog(self)
 
     def refresh(self) -> None:
-        vault = self.vault
+        audit_log = self.audit_log
         self.tasks.submit(
             "Read the audit log",
-            lambda progress, cancel: log.read_events(vault),
+            lambda progress, cancel: audit_log.audit_events(),
             on_success=self._loaded,
             on_failure=self.result.setText,
         )
@@ -322,11 +338,11 @@ class AuditDialog(QDialog):
         self.refresh()  # verify and export record events of their own
 
     def verify(self) -> None:
-        vault = self.vault
+        audit_log = self.audit_log
         self.result.setText("Verifying…")
         self.tasks.submit(
             "Verify the audit log",
-            lambda progress, cancel: log.verify(vault),
+            lambda progress, cancel: audit_log.verify_audit_log(),
             on_success=lambda size: self._report(
                 f"The audit log is intact: {size} events match the signed checkpoint."
             ),
@@ -337,12 +353,12 @@ class AuditDialog(QDialog):
         self.export_dialog.open()
 
     def run_export(self, path: Path, recipient: str | None, passphrase: str | None) -> None:
-        vault = self.vault
+        audit_log = self.audit_log
         self.result.setText("Exporting…")
         self.tasks.submit(
             "Export the audit log",
-            lambda progress, cancel: log.export(
-                vault, path, recipient=recipient, passphrase=passphrase
+            lambda progress, cancel: audit_log.export_audit_log(
+                path, recipient=recipient, passphrase=passphrase
             ),
             on_success=lambda report: self._report(
                 f"Exported {report.events} events to {report.path} (SHA-256 {report.sha256})."
@@ -371,11 +387,11 @@ class AuditDialog(QDialog):
                 except (OSError, UnicodeDecodeError):
                     raise BadInput(f"{identity}: cannot read the identity file.") from None
             try:
-                report = exchange.check_export_file(
+                report = check_audit_export(
                     path, identity_text=identity_text, passphrase=passphrase, previous=previous,
                     expected_fingerprint=expected_fingerprint,
                 )  # fmt: skip
-            except exchange.Tampered as exc:
+            except Tampered as exc:
                 return str(exc)
             return f"{report.text}\n{report.caution}" if report.caution else report.text
 

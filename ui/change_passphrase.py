@@ -3,6 +3,8 @@ recovery code: each asks the current secret again and runs off the GUI thread.""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
@@ -17,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.vault import Vault
+from app.session import Progress
 from ui.jobs import JobQueue
 from ui.unlock import NewPassphraseFields, RecoveryCodePanel, close_without_code, error_label
 
@@ -26,6 +28,15 @@ REKEY_OFFER = (
     "still opens the vault with the old passphrase. Re-encrypt the vault under a new key so "
     "that no such copy does; this also issues a new recovery code."
 )
+
+
+class VaultKeys(Protocol):
+    """The vault's key slots, as these dialogs change them (app.session.Session is one). Each
+    call asks the current secret again and writes its own audit event."""
+
+    def change_passphrase(self, current_secret: str, new_passphrase: str) -> None: ...
+    def rekey(self, passphrase: str, *, progress: Progress | None = None) -> str: ...
+    def new_recovery_code(self, current_secret: str) -> str: ...
 
 
 class RecoveryCodeDialog(QDialog):
@@ -74,11 +85,11 @@ class NewRecoveryCodeDialog(QDialog):
 
     issued = Signal(str)
 
-    def __init__(self, vault: Vault, tasks: JobQueue, parent: QWidget | None = None) -> None:
+    def __init__(self, keys: VaultKeys, tasks: JobQueue, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("newRecoveryCodeDialog")
         self.setWindowTitle("New recovery code")
-        self.vault, self.tasks = vault, tasks
+        self.keys, self.tasks = keys, tasks
         self.current = QLineEdit(objectName="currentSecret")
         self.current.setEchoMode(QLineEdit.EchoMode.Password)
         self.current.setAccessibleName("Current passphrase or recovery code")
@@ -110,7 +121,7 @@ class NewRecoveryCodeDialog(QDialog):
         layout.addWidget(buttons)
 
     def issue(self) -> None:
-        secret, vault = self.current.text(), self.vault
+        secret, keys = self.current.text(), self.keys
         if not self.issue_button.isEnabled():
             return
         self.issue_button.setEnabled(False)
@@ -118,7 +129,7 @@ class NewRecoveryCodeDialog(QDialog):
         self.status.setText("Issuing a new recovery code…")
         self.tasks.submit(
             "Issue a new recovery code",
-            lambda progress, cancel: vault.new_recovery_code(secret),
+            lambda progress, cancel: keys.new_recovery_code(secret),
             on_success=self._issued,
             on_failure=self._failed,
         )
@@ -142,11 +153,11 @@ class ChangePassphraseDialog(QDialog):
     changed = Signal()  # the slot was rewritten; the rekey offer is shown in this dialog
     rekey_declined = Signal()  # closed after a change without a rekey: time for the notice
 
-    def __init__(self, vault: Vault, tasks: JobQueue, parent: QWidget | None = None) -> None:
+    def __init__(self, keys: VaultKeys, tasks: JobQueue, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("changePassphraseDialog")
         self.setWindowTitle("Change passphrase")
-        self.vault = vault
+        self.keys = keys
         self.tasks = tasks
         self.busy = False
         self.new_passphrase = ""  # kept only while the rekey is offered
@@ -198,12 +209,12 @@ class ChangePassphraseDialog(QDialog):
         if not self.change_button.isEnabled():
             return
         current, new = self.current.text(), self.fields.passphrase()
-        vault = self.vault
+        keys = self.keys
         self.error.clear()
         self._set_busy(True)
         self.tasks.submit(
             "Change the passphrase",
-            lambda progress, cancel: vault.change_passphrase(current, new),
+            lambda progress, cancel: keys.change_passphrase(current, new),
             on_success=self._changed,
             on_failure=self._failed,
         )
@@ -223,7 +234,7 @@ class ChangePassphraseDialog(QDialog):
         self.changed.emit()
 
     def rekey(self) -> None:
-        passphrase, vault = self.new_passphrase, self.vault
+        passphrase, keys = self.new_passphrase, self.keys
         self.busy = True
         self.rekey_button.setEnabled(False)
         self.error.clear()  # a retry: the last failure no longer applies
@@ -233,7 +244,7 @@ class ChangePassphraseDialog(QDialog):
         self.status.setText("Re-encrypting the vault…")
         job = self.tasks.submit(
             "Re-encrypt the vault",
-            lambda progress, cancel: vault.rekey(passphrase, progress=progress),
+            lambda progress, cancel: keys.rekey(passphrase, progress=progress),
             on_success=self._rekeyed,
             on_failure=self._rekey_failed,
         )

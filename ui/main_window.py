@@ -14,10 +14,9 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
-from app.audit import log
 from app.errors import FieldscribeError
 from app.paths import Home
-from app.vault import Vault
+from app.session import Session, vault_exists
 from ui import settings
 from ui.change_passphrase import NewRecoveryCodeDialog
 from ui.jobs import JobQueue
@@ -67,7 +66,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Fieldscribe")
         self.setAcceptDrops(True)
         self.home = home
-        self.vault: Vault | None = None
+        self.session: Session | None = None
         self.workspace: Workspace | None = None
         self._locking = False
         self.tasks = JobQueue(self)  # vault and audit work: unlock, lock, verify, export, checks
@@ -90,7 +89,7 @@ class MainWindow(QMainWindow):
 
         self.idle_timer = QTimer(self, objectName="idleTimer", singleShot=True)
         self.idle_timer.timeout.connect(lambda: self.lock("idle"))
-        self._pending_vault: Vault | None = None
+        self._pending_session: Session | None = None  # created; its recovery code on screen
         self._build_menus()
         settings.restore_window(self, default_size=(1200, 780))
         screen = self.screen().availableGeometry()
@@ -202,24 +201,24 @@ class MainWindow(QMainWindow):
     # -- unlocking ---------------------------------------------------------------------------
 
     def show_start_page(self) -> None:
-        page = self.unlock_page if Vault.exists(self.home) else self.create_page
+        page = self.unlock_page if vault_exists(self.home) else self.create_page
         self.pages.setCurrentWidget(page)
         (page.passphrase if page is self.unlock_page else page.fields.new_passphrase).setFocus()
 
     def _open_dialog(self, kind) -> None:
-        if self.vault is not None:
-            dialog = kind(self.vault, self.tasks, self)
+        if self.session is not None:
+            dialog = kind(self.session, self.tasks, self)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.open()
 
-    def _created(self, vault: Vault, recovery_code: str) -> None:
-        self._pending_vault = vault
+    def _created(self, session: Session, recovery_code: str) -> None:
+        self._pending_session = session
         self.recovery_page.show_code(recovery_code)
         self.pages.setCurrentWidget(self.recovery_page)
         self.recovery_page.stored.setFocus()
         # The code on screen is a secret too: the idle lock applies here as anywhere.
         minutes = float(
-            vault.get_setting(settings.AUTOLOCK_SETTING, settings.DEFAULT_AUTOLOCK_MINUTES)
+            session.setting(settings.AUTOLOCK_SETTING, settings.DEFAULT_AUTOLOCK_MINUTES)
         )
         self.idle_timer.start(max(1, round(minutes * 60_000)))
         QCoreApplication.instance().installEventFilter(self)
@@ -230,27 +229,27 @@ class MainWindow(QMainWindow):
         return self.recovery_page.stored.isChecked() or close_without_code(self, "Fieldscribe")
 
     def _recovery_code_stored(self) -> None:
-        vault, self._pending_vault = self._pending_vault, None
+        session, self._pending_session = self._pending_session, None
         self.idle_timer.stop()
         QCoreApplication.instance().removeEventFilter(self)
-        assert vault is not None
-        self.open_workspace(vault)
+        assert session is not None
+        self.open_workspace(session)
 
-    def open_workspace(self, vault: Vault) -> None:
+    def open_workspace(self, session: Session) -> None:
         from ui.workspace import Workspace  # loaded in the background while the user typed
 
-        workspace = Workspace(vault, self.tasks)
+        workspace = Workspace(session, self.tasks)
         try:
             workspace.load()
         except FieldscribeError as exc:  # e.g. damage found on the first pages read
             workspace.shutdown()
             workspace.deleteLater()
             with contextlib.suppress(FieldscribeError):
-                vault.lock()
+                session.close()
             self.show_start_page()
             self.unlock_page.error.setText(str(exc))
             return
-        self.vault, self.workspace = vault, workspace
+        self.session, self.workspace = session, workspace
         self.pages.addWidget(self.workspace)
         self.pages.setCurrentWidget(self.workspace)
         self._set_unlocked_actions(True)
@@ -259,7 +258,7 @@ class MainWindow(QMainWindow):
         self.apply_autolock()
         self.workspace.settings_saved.connect(self.apply_autolock)
         QCoreApplication.instance().installEventFilter(self)
-        failed = log.failed_unlocks_before_last_unlock(vault)
+        failed = session.failed_unlocks_before_last_unlock()
         if failed:
             self.workspace.show_notice(
                 f"{plural(failed, 'failed attempt')} to unlock this vault since it was last"
@@ -269,9 +268,9 @@ class MainWindow(QMainWindow):
 
     def apply_autolock(self) -> None:
         """(Re)start the idle timer from the vault's setting (minutes; fractions allowed)."""
-        assert self.vault is not None
+        assert self.session is not None
         minutes = float(
-            self.vault.get_setting(settings.AUTOLOCK_SETTING, settings.DEFAULT_AUTOLOCK_MINUTES)
+            self.session.setting(settings.AUTOLOCK_SETTING, settings.DEFAULT_AUTOLOCK_MINUTES)
         )
         self.idle_timer.start(max(1, round(minutes * 60_000)))
 
@@ -285,11 +284,11 @@ class MainWindow(QMainWindow):
     def lock(self, reason: str) -> None:
         """Hide everything at once, then end the jobs, the model and the key off the GUI thread."""
         CopiedSecret.instance().clear()  # a recovery code copied a moment ago goes too
-        if self._pending_vault is not None and not self._locking:
+        if self._pending_session is not None and not self._locking:
             self._lock_before_the_code_was_stored(reason)
             return
-        workspace, vault = self.workspace, self.vault
-        if workspace is None or vault is None or self._locking:
+        workspace, session = self.workspace, self.session
+        if workspace is None or session is None or self._locking:
             return
         self._locking = True
         self.idle_timer.stop()
@@ -303,7 +302,7 @@ class MainWindow(QMainWindow):
         def lock_vault(progress, cancel) -> None:
             workspace.wait_for_jobs()
             workspace.close_engine()
-            vault.lock(reason=reason)
+            session.close(reason)
 
         self.tasks.submit(
             "Lock the vault",
@@ -313,7 +312,7 @@ class MainWindow(QMainWindow):
         )
 
     def _lock_before_the_code_was_stored(self, reason: str) -> None:
-        vault, self._pending_vault = self._pending_vault, None
+        session, self._pending_session = self._pending_session, None
         self._locking = True
         self.idle_timer.stop()
         QCoreApplication.instance().removeEventFilter(self)
@@ -328,13 +327,13 @@ class MainWindow(QMainWindow):
                 "unlocked, issue a new one (Vault ▸ New recovery code)."
             )
 
-        self.tasks.submit("Lock the vault", lambda progress, cancel: vault.lock(reason=reason),
+        self.tasks.submit("Lock the vault", lambda progress, cancel: session.close(reason),
                           on_success=locked, on_failure=locked)  # fmt: skip
 
     def _locked(self, reason: str) -> None:
         # The vault closes its connection even when recording the lock failed.
         workspace = self.workspace
-        self.workspace = self.vault = None
+        self.workspace = self.session = None
         self._locking = False
         if workspace is not None:
             workspace.shutdown()
@@ -349,7 +348,7 @@ class MainWindow(QMainWindow):
         """Quit as the user asked: unsaved text edits are saved or discarded first, or the
         user stays."""
         if self.workspace is None:
-            if self._pending_vault is None or self._leave_without_code():
+            if self._pending_session is None or self._leave_without_code():
                 self.close()
             return
         self.workspace.document_view.resolve_unsaved_edits(self.close)
@@ -357,7 +356,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if (
             event.spontaneous()
-            and self._pending_vault is not None
+            and self._pending_session is not None
             and not self._leave_without_code()
         ):
             event.ignore()  # back to the recovery code
@@ -373,8 +372,8 @@ class MainWindow(QMainWindow):
             return
         settings.save_window(self)
         self.hide()
-        workspace, vault = self.workspace, self.vault
-        if workspace is not None and vault is not None:
+        workspace, session = self.workspace, self.session
+        if workspace is not None and session is not None:
             # Quitting: end everything here; the window is already gone from the screen.
             self.idle_timer.stop()
             QCoreApplication.instance().removeEventFilter(self)
@@ -382,11 +381,11 @@ class MainWindow(QMainWindow):
             workspace.cancel_everything()
             workspace.shutdown()
             workspace.close_engine()
-            vault.lock(reason="quit")
-            self.workspace = self.vault = None
+            session.close("quit")
+            self.workspace = self.session = None
         self.tasks.shutdown()
-        if self._pending_vault is not None:  # created, but the recovery code was not confirmed
-            self._pending_vault.lock(reason="quit")
+        if self._pending_session is not None:  # created; the recovery code was not confirmed
+            self._pending_session.close("quit")
         event.accept()
 
     # -- drops -------------------------------------------------------------------------------

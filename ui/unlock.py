@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.errors import BadInput
 from app.paths import Home
-from app.vault import Vault
-from app.vault.keyslots import MIN_PASSPHRASE_LENGTH
+from app.session import MIN_PASSPHRASE_LENGTH, Session, check_new_passphrase
 from ui.jobs import JobQueue
 
 
@@ -78,7 +78,7 @@ def error_label(object_name: str) -> QLabel:
 class UnlockPage(QWidget):
     """Asks for the passphrase (or the recovery code) and unlocks off the GUI thread."""
 
-    unlocked = Signal(object)  # Vault
+    unlocked = Signal(object)  # Session
 
     def __init__(self, home: Home, tasks: JobQueue, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -126,15 +126,15 @@ class UnlockPage(QWidget):
         home = self.home
         self.tasks.submit(
             "Unlock the vault",
-            lambda progress, cancel: Vault.unlock(home, secret),
+            lambda progress, cancel: Session.unlock(home, secret),
             on_success=self._unlocked,
             on_failure=self._failed,
         )
 
-    def _unlocked(self, vault: Vault) -> None:
+    def _unlocked(self, session: Session) -> None:
         self.passphrase.clear()
         self.set_busy(False)
-        self.unlocked.emit(vault)
+        self.unlocked.emit(session)
 
     def _failed(self, sentence: str) -> None:
         self.passphrase.selectAll()
@@ -171,8 +171,10 @@ class NewPassphraseFields(QWidget):
     def problem(self) -> str | None:
         """Why the passphrase can't be used yet; None when it can."""
         first, second = self.new_passphrase.text(), self.repeat_passphrase.text()
-        if len(first) < MIN_PASSPHRASE_LENGTH:
-            return f"A passphrase needs at least {MIN_PASSPHRASE_LENGTH} characters."
+        try:
+            check_new_passphrase(first)  # the core's policy, as the command line enforces it
+        except BadInput as exc:
+            return str(exc)
         if first != second:
             return "The two passphrases differ."
         return None
@@ -189,7 +191,7 @@ class NewPassphraseFields(QWidget):
 class CreatePage(QWidget):
     """First run: a new passphrase, typed twice, with a strength hint."""
 
-    created = Signal(object, str)  # Vault, recovery code
+    created = Signal(object, str)  # Session, recovery code
 
     def __init__(self, home: Home, tasks: JobQueue, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -238,15 +240,15 @@ class CreatePage(QWidget):
         home = self.home
         self.tasks.submit(
             "Create the vault",
-            lambda progress, cancel: Vault.create(home, passphrase),
+            lambda progress, cancel: Session.create(home, passphrase),
             on_success=self._created,
             on_failure=self._failed,
         )
 
-    def _created(self, vault_and_code: tuple[Vault, str]) -> None:
+    def _created(self, session_and_code: tuple[Session, str]) -> None:
         self.fields.clear()
         self.status.clear()
-        self.created.emit(*vault_and_code)
+        self.created.emit(*session_and_code)
 
     def _failed(self, sentence: str) -> None:
         self.fields.setEnabled(True)

@@ -26,7 +26,6 @@ from app.engine import Engine
 from app.errors import FieldscribeError
 from app.jobs.runner import Job
 from app.session import Session, files_in, is_model_file
-from app.vault import Vault
 from app.vault.documents import StoredDocument
 from ui.audit import AuditDialog
 from ui.change_passphrase import ChangePassphraseDialog
@@ -45,11 +44,11 @@ class Workspace(QWidget):
     settings_saved = Signal()
     engine_state_changed = Signal(str)
 
-    def __init__(self, vault: Vault, tasks: JobQueue, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, tasks: JobQueue, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("workspace")
-        self.session = Session(vault)
-        self.vault = vault  # for the vault-level dialogs: audit log, passphrase and rekey
+        self.session = session
+        self.vault = session.vault  # read by the tests; the widgets go through the session
         self.tasks = tasks  # vault and model work: choosing a model, saving settings, locking
         self.jobs = JobQueue(self)  # the visible queue: imports and document jobs
         self.model_loading = JobQueue(self)  # only watches the model load in the background
@@ -411,7 +410,9 @@ class Workspace(QWidget):
         )
 
     def save_pending_edits(self) -> None:
+        """Ctrl+S, locking and quitting: the text's edits, and a value being typed in a field."""
         self.document_view.text_tab.save()
+        self.document_view.extract_tab.commit_edit()
 
     # -- dialogs -----------------------------------------------------------------------------
 
@@ -448,7 +449,7 @@ class Workspace(QWidget):
         return dialog
 
     def show_audit(self) -> QWidget:
-        dialog = self._dialog(AuditDialog, self.vault, self.tasks)
+        dialog = self._dialog(AuditDialog, self.session, self.tasks)
         dialog.refresh()
         return dialog
 
@@ -463,7 +464,7 @@ class Workspace(QWidget):
         return dialog
 
     def change_passphrase_dialog(self) -> ChangePassphraseDialog:
-        dialog = ChangePassphraseDialog(self.vault, self.tasks, parent=self)
+        dialog = ChangePassphraseDialog(self.session, self.tasks, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.rekey_declined.connect(  # after the dialog's rekey offer, never on top of it
             lambda: self.show_notice("The passphrase was changed: use the new one from now on.")

@@ -7,9 +7,10 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from app.audit import exchange, log
+from app.audit.exchange import Tampered
 from app.cli import common
 from app.errors import BadInput, FieldscribeError
+from app.session import AUDIT_EXPORT_FORMATS, check_audit_export
 
 
 class ExportTampered(FieldscribeError):
@@ -56,7 +57,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--format",
         dest="export_format",
-        choices=log.FORMATS,
+        choices=AUDIT_EXPORT_FORMATS,
         default="jsonl",
         help="jsonl: the .fsaudit file `audit check` verifies (default); "
         "fhir: a FHIR R4 Bundle of AuditEvent resources",
@@ -89,8 +90,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    with common.unlocked_vault(args) as vault:
-        events = log.read_events(vault)
+    with common.open_session(args) as session:
+        events = session.audit_events()
     if args.json:
         common.print_json({"events": [asdict(event) for event in events]})
         return 0
@@ -104,15 +105,15 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    with common.unlocked_vault(args) as vault:
-        size = log.verify(vault)
+    with common.open_session(args) as session:
+        size = session.verify_audit_log()
     print(f"The audit log is intact: {size} events match the signed checkpoint.")
     return 0
 
 
 def cmd_fingerprint(args: argparse.Namespace) -> int:
-    with common.unlocked_vault(args) as vault:
-        print(log.fingerprint(vault))
+    with common.open_session(args) as session:
+        print(session.device_fingerprint())
     return 0
 
 
@@ -123,9 +124,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         raise BadInput(f"{out}: the folder {out.parent} does not exist.")
-    with common.unlocked_vault(args) as vault:
-        report = log.export(
-            vault, out, recipient=args.recipient, passphrase=passphrase, fmt=args.export_format
+    with common.open_session(args) as session:
+        report = session.export_audit_log(
+            out, recipient=args.recipient, passphrase=passphrase, fmt=args.export_format
         )
     print(f"Exported {report.events} events to {report.path} (SHA-256 {report.sha256}).")
     return 0
@@ -138,14 +139,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         passphrase = common.read_secret_file(args.export_passphrase_file, "export passphrase file")
     try:
-        report = exchange.check_export_file(
+        report = check_audit_export(
             Path(args.file),
             identity_text=identity,
             passphrase=passphrase,
             previous=Path(args.previous) if args.previous else None,
             expected_fingerprint=args.expect_fingerprint,
         )
-    except exchange.Tampered as exc:
+    except Tampered as exc:
         raise ExportTampered(str(exc)) from exc
     print(report.text)
     if report.caution:

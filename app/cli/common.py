@@ -14,8 +14,7 @@ from typing import Any
 
 from app.errors import BadInput
 from app.paths import Home, resolve_home
-from app.session import Session
-from app.vault import Vault, keyslots
+from app.session import Session, check_new_passphrase
 
 PASSPHRASE_FILE_ENV = "FIELDSCRIBE_PASSPHRASE_FILE"
 
@@ -101,28 +100,22 @@ def new_passphrase(path: str | None, prompt: str = "New passphrase: ") -> str:
         passphrase = _prompt(prompt)
         if _prompt("Repeat it: ") != passphrase:
             raise BadInput("The two passphrases differ; nothing was changed.")
-    keyslots.check_new_passphrase(passphrase)  # the policy lives in the core
+    check_new_passphrase(passphrase)  # the policy lives in the core
     return passphrase
 
 
 @contextmanager
-def unlocked_vault(
+def open_session(
     args: argparse.Namespace, secret: str | None = None, *, check_pages: bool = False
-) -> Iterator[Vault]:
-    """The vault, unlocked for one command and locked again however the command ends."""
-    vault = Vault.unlock(home_of(args), secret or vault_passphrase(args), check_pages=check_pages)
-    try:
-        yield vault
-    finally:
-        vault.lock(reason="command finished")
-
-
-@contextmanager
-def open_session(args: argparse.Namespace) -> Iterator[Session]:
+) -> Iterator[Session]:
     """A session for one command (the model `--model` names, if given), closed however the
-    command ends: the model and the OCR process stopped, the vault locked."""
+    command ends: the model and the OCR process stopped, the vault locked. `secret` is the
+    passphrase or recovery code when the command has read it already."""
     session = Session.unlock(
-        home_of(args), vault_passphrase(args), model=getattr(args, "model", None)
+        home_of(args),
+        secret or vault_passphrase(args),
+        check_pages=check_pages,
+        model=getattr(args, "model", None),
     )
     with session:
         yield session

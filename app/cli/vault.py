@@ -7,7 +7,7 @@ import sys
 
 from app.cli import common
 from app.errors import VaultExists
-from app.vault import Vault
+from app.session import Session, vault_exists
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -52,13 +52,13 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     home = common.home_of(args)
-    if Vault.exists(home):
+    if vault_exists(home):
         raise VaultExists(f"A vault already exists at {home.root}; it was left untouched.")
     passphrase = common.new_passphrase(
         common.passphrase_file_of(args), prompt="Passphrase for the new vault: "
     )
-    vault, recovery_code = Vault.create(home, passphrase)
-    vault.lock(reason="command finished")
+    session, recovery_code = Session.create(home, passphrase)
+    session.close("command finished")
     print(f"Created the vault at {home.root}.")
     print()
     _print_recovery_code(recovery_code)
@@ -74,16 +74,16 @@ def _print_recovery_code(recovery_code: str) -> None:
 
 
 def cmd_unlock_test(args: argparse.Namespace) -> int:
-    with common.unlocked_vault(args, check_pages=True) as vault:
-        (events,) = vault.query("SELECT count(*) FROM audit_events")[0]
+    with common.open_session(args, check_pages=True) as session:
+        events = session.audit_log_size()
     print(f"Unlocked; every page of the vault verifies ({events} audit events).")
     return 0
 
 
 def cmd_change_passphrase(args: argparse.Namespace) -> int:
     current = common.vault_passphrase(args)
-    with common.unlocked_vault(args, current) as vault:
-        vault.change_passphrase(current, common.new_passphrase(args.new_passphrase_file))
+    with common.open_session(args, current) as session:
+        session.change_passphrase(current, common.new_passphrase(args.new_passphrase_file))
     print("The passphrase was changed; the recovery code still works.")
     print(
         "An old copy of keys.json still opens the vault with the old passphrase: run "
@@ -100,8 +100,8 @@ def _show_progress(done: int, total: int, message: str) -> None:
 
 def cmd_rekey(args: argparse.Namespace) -> int:
     passphrase = common.vault_passphrase(args)
-    with common.unlocked_vault(args, passphrase) as vault:
-        recovery_code = vault.rekey(passphrase, progress=_show_progress)
+    with common.open_session(args, passphrase) as session:
+        recovery_code = session.rekey(passphrase, progress=_show_progress)
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print("The vault was re-encrypted under a new data key: old copies of keys.json no longer")
@@ -113,8 +113,8 @@ def cmd_rekey(args: argparse.Namespace) -> int:
 
 def cmd_recovery_code(args: argparse.Namespace) -> int:
     secret = common.vault_passphrase(args)
-    with common.unlocked_vault(args, secret) as vault:
-        recovery_code = vault.new_recovery_code(secret)
+    with common.open_session(args, secret) as session:
+        recovery_code = session.new_recovery_code(secret)
     print("A new recovery code was issued; the old one no longer opens this vault's keys.json.")
     print()
     _print_recovery_code(recovery_code)

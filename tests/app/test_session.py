@@ -13,7 +13,6 @@ from app.engine.registry import ACTIVE_MODEL_SETTING
 from app.errors import BadInput, Cancelled, FieldscribeError
 from app.paths import assets_dir
 from app.session import LOADING, READY, Session, files_in, is_model_file
-from tests.conftest import PASSPHRASE
 
 SAMPLES = assets_dir() / "samples"
 NOTE = (
@@ -28,14 +27,6 @@ def actions_since(session: Session, seq: int) -> list[str]:
 
 def last_seq(session: Session) -> int:
     return log.read_events(session.vault)[-1].seq
-
-
-@pytest.fixture
-def session(vault_home):
-    opened = Session.unlock(vault_home, PASSPHRASE)
-    yield opened
-    if not opened.vault.is_locked:
-        opened.close()
 
 
 @pytest.fixture

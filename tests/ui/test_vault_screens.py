@@ -71,7 +71,7 @@ def test_first_run_creates_a_vault_and_shows_the_recovery_code_once(qtbot, tmp_p
     qtbot.mouseClick(recovery.continue_button, Qt.MouseButton.LeftButton)
     assert window.workspace is not None
     assert recovery.code.text() == ""  # not kept once confirmed
-    assert [e.action for e in read_events(window.vault)] == ["vault.create"]
+    assert [e.action for e in read_events(window.session.vault)] == ["vault.create"]
 
     # The recovery code opens the vault too.
     wait_for_model(qtbot, window)
@@ -108,7 +108,7 @@ def test_lock_from_the_menu_returns_to_the_unlock_screen(qtbot, window):
     wait_for_model(qtbot, window)
     with qtbot.waitSignal(window.locked, timeout=UNLOCK_TIMEOUT):
         window.findChild(QAction, "actionLock").trigger()
-    assert window.workspace is None and window.vault is None
+    assert window.workspace is None and window.session is None
     assert window.pages.currentWidget() is window.unlock_page
     assert window.pages.indexOf(workspace) == -1  # what it showed is gone
     assert not window.findChild(QAction, "actionAddFiles").isEnabled()
@@ -185,7 +185,7 @@ def test_change_the_passphrase_from_the_vault_menu_then_unlock_with_it(qtbot, wi
     qtbot.mouseClick(not_now, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
     assert _notice(workspace).text() == "The passphrase was changed: use the new one from now on."
-    changes = [e for e in read_events(window.vault) if e.action == "vault.passphrase_change"]
+    changes = [e for e in window.session.audit_events() if e.action == "vault.passphrase_change"]
     assert len(changes) == 1
 
     wait_for_model(qtbot, window)
@@ -356,7 +356,7 @@ def test_a_passphrase_change_offers_the_rekey_then_shows_the_new_code(
     assert shown.findChild(QLabel).text().startswith("The passphrase was changed and the vault")
     new_code = shown.panel.code.text()
     qtbot.mouseClick(shown.findChild(QPushButton, "recoveryCodeDone"), Qt.MouseButton.LeftButton)
-    assert "vault.rekey" in [e.action for e in read_events(window.vault)]
+    assert "vault.rekey" in [e.action for e in read_events(window.session.vault)]
     wait_for_model(qtbot, window)
     with qtbot.waitSignal(window.locked, timeout=UNLOCK_TIMEOUT):
         window.findChild(QAction, "actionLock").trigger()
