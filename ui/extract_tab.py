@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QBrush, QColor, QHideEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -109,6 +110,7 @@ class ExtractStore(Protocol):
     def setting(self, key: str, default: Any = None) -> Any: ...
     def templates(self) -> list[templates.Template]: ...
     def template(self, name: str) -> templates.Template: ...
+    def latest_extract(self, document_id: int, template_name: str) -> jobs.Result | None: ...
     def edit_result(self, result_id: int, content: dict[str, Any]) -> jobs.Result: ...
 
 
@@ -185,7 +187,30 @@ class ExtractTab(QWidget):
             self.template.setCurrentText(current)
         self.extract_button.setEnabled(self.template.count() > 0)
 
+    def commit_edit(self) -> bool:
+        """Save the value being typed in a cell as the user's correction, as Enter does; True
+        if a cell was being edited. Everything that leaves the cell without Enter calls this:
+        another document or a job's new result (show_result), another tab or the window
+        hidden (hideEvent), locking, quitting and Save (the workspace's pending edits)."""
+        if self.table.state() is not QTableWidget.State.EditingState:
+            return False
+        editor = self.table.indexWidget(self.table.currentIndex())  # the open cell editor
+        if editor is None:
+            return False
+        self.table.commitData(editor)
+        self.table.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        return True
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        if not event.spontaneous():  # not merely minimized: another tab, or the window closes
+            self.commit_edit()
+        super().hideEvent(event)
+
     def show_result(self, result: jobs.Result | None, source_text: str) -> None:
+        saved = self.result if self.commit_edit() else None
+        if saved and result and saved.result_id == result.result_id:
+            # The value just saved is a newer revision than the one read before it was saved.
+            result = max(saved, result, key=lambda r: r.revision)
         self.result = result
         self.source_text.setPlainText(source_text)
         self.source_text.setExtraSelections([])
@@ -237,11 +262,15 @@ class ExtractTab(QWidget):
         if item.column() != VALUE or self.result is None:
             return
         name = self.table.item(item.row(), 0).data(Qt.ItemDataRole.UserRole)
-        fields = dict(self.result.content["fields"])
         schema = self._field_schema(name)
-        value = parse_cell(item.text(), fields[name].get("value"), schema)
+        value = parse_cell(item.text(), self.result.content["fields"][name].get("value"), schema)
+        # Set on the newest revision: an extract that ended while the cell was open keeps the
+        # other fields it found.
+        template = self.result.content.get("template", "")
+        current = self.store.latest_extract(self.result.document_id, template) or self.result
+        fields = dict(current.content["fields"])
         fields[name] = {
-            **fields[name],
+            **fields.get(name, {}),
             "value": value,
             "evidence": None,  # the user's value: nothing in the document is its evidence
             "grounded": False,
@@ -250,7 +279,7 @@ class ExtractTab(QWidget):
         }
         row = item.row()
         self.result = self.store.edit_result(
-            self.result.result_id, {**self.result.content, "fields": fields}
+            current.result_id, {**current.content, "fields": fields}
         )
         if self.table.state() is QTableWidget.State.EditingState:
             # Inside the cell editor's commit: rebuilt now, the table would drop the editor under
@@ -285,4 +314,3 @@ class ExtractTab(QWidget):
         self.source_text.setExtraSelections([selection])
         self.source_text.setTextCursor(selection.cursor)
         self.source_text.ensureCursorVisible()
-

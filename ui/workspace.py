@@ -410,7 +410,9 @@ class Workspace(QWidget):
         )
 
     def save_pending_edits(self) -> None:
+        """Ctrl+S, locking and quitting: the text's edits, and a value being typed in a field."""
         self.document_view.text_tab.save()
+        self.document_view.extract_tab.commit_edit()
 
     # -- dialogs -----------------------------------------------------------------------------
 
