@@ -1,4 +1,5 @@
-"""Settings, stored in the vault: auto-lock, model threads, default template, appearance."""
+"""Settings, stored in the vault: auto-lock, model threads, default template, the order of
+numeric dates, appearance."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 from app.engine import THREADS_SETTING
 from app.engine.settings import physical_cores
 from app.errors import BadInput
+from app.jobs.fieldparse import DATE_ORDER_SETTING, default_date_order
 from app.jobs.templates import Template
 from ui.settings import (
     APPEARANCE_SETTING,
@@ -34,6 +36,15 @@ APPEARANCES = {
     "light": ("Light", Qt.ColorScheme.Light),
     "dark": ("Dark", Qt.ColorScheme.Dark),
 }
+# How extraction reads a numeric date whose day and month could be either, by stored value;
+# LOCALE_ORDER stores nothing (None), so the operating system's locale decides.
+LOCALE_ORDER = ""
+DATE_ORDER_CHOICES = {"DMY": "Day first (31/12/2026)", "MDY": "Month first (12/31/2026)"}
+
+
+def locale_order_label() -> str:
+    first = "month" if default_date_order() == "MDY" else "day"
+    return f"As the system's locale ({first} first)"
 
 
 def apply_appearance(choice: str) -> None:
@@ -100,6 +111,15 @@ class SettingsDialog(QDialog):
         self.threads.setAccessibleName("Model threads")
         self.template = QComboBox(objectName="defaultTemplate")
         self.template.setAccessibleName("Default template")
+        self.date_order = QComboBox(objectName="dateOrder")
+        self.date_order.setAccessibleName("Order of day and month in numeric dates")
+        self.date_order.setToolTip(
+            "How extraction reads a date such as 03/04/2026. A template that sets its own"
+            " order (x-date-order) keeps it."
+        )
+        for order, label in DATE_ORDER_CHOICES.items():
+            self.date_order.addItem(label, order)
+        self.date_order.addItem(locale_order_label(), LOCALE_ORDER)
         self.appearance = QComboBox(objectName="appearance")
         self.appearance.setAccessibleName("Appearance")
         for key, (label, _) in APPEARANCES.items():
@@ -112,11 +132,12 @@ class SettingsDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Save).setObjectName("saveSettings")
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
-        form = QFormLayout(self)
-        form.addRow("Lock after idle:", self.autolock)
-        form.addRow("Model threads:", self.threads)
-        form.addRow("Default template:", self.template)
-        form.addRow("Appearance:", self.appearance)
+        form = QFormLayout(self)  # each label is its field's buddy: Alt+its letter goes there
+        form.addRow("&Lock after idle:", self.autolock)
+        form.addRow("Model &threads:", self.threads)
+        form.addRow("Default te&mplate:", self.template)
+        form.addRow("&Dates like 03/04/2026:", self.date_order)
+        form.addRow("A&ppearance:", self.appearance)
         form.addRow(self.message)
         form.addRow(buttons)
 
@@ -131,6 +152,10 @@ class SettingsDialog(QDialog):
         except BadInput as exc:  # a broken template file
             self.message.setText(str(exc))
         self.template.setCurrentText(stored.setting(DEFAULT_TEMPLATE_SETTING) or "")
+        order = stored.setting(DATE_ORDER_SETTING)
+        self.date_order.setCurrentIndex(
+            self.date_order.findData(order if order in DATE_ORDER_CHOICES else LOCALE_ORDER)
+        )
         appearance = stored.setting(APPEARANCE_SETTING, "system")
         self.appearance.setCurrentIndex(max(0, self.appearance.findData(appearance)))
 
@@ -140,6 +165,7 @@ class SettingsDialog(QDialog):
                 AUTOLOCK_SETTING: self.autolock.value(),
                 THREADS_SETTING: self.threads.value() or None,  # None: one per physical core
                 DEFAULT_TEMPLATE_SETTING: self.template.currentText() or None,
+                DATE_ORDER_SETTING: self.date_order.currentData() or None,  # None: the locale's
                 APPEARANCE_SETTING: self.appearance.currentData(),
             }
         )
