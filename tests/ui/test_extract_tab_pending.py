@@ -137,20 +137,22 @@ def test_a_job_ending_under_the_open_cell_keeps_both(qtbot, typing, two_extracte
     assert table.item(_row(table, "patient_name"), VALUE).text() == "Bo Chan"
 
 
-def _reopened(window) -> Vault:
-    return Vault.unlock(window.home, PASSPHRASE)
+def _stored_in_locked_vault(window, document_id: int) -> tuple[str, str]:
+    """The clinician's value and its source, read from the vault unlocked again."""
+    vault = Vault.unlock(window.home, PASSPHRASE)
+    try:
+        result = pipeline.latest_extract(vault, document_id, "visit")
+        field = result.content["fields"]["clinician_name"]
+        return field["value"], field["source"]
+    finally:
+        vault.lock()
 
 
 def test_closing_the_window_saves_the_typed_value(qtbot, window, typing, two_extracted):
     first, _ = two_extracted
     window.close()
     assert window.workspace is None
-    vault = _reopened(window)
-    try:
-        field = pipeline.latest_extract(vault, first, "visit").content["fields"]["clinician_name"]
-        assert (field["value"], field["source"]) == (TYPED, "user")
-    finally:
-        vault.lock()
+    assert _stored_in_locked_vault(window, first) == (TYPED, "user")
 
 
 def test_locking_while_another_window_is_active_saves_the_typed_value(
@@ -166,9 +168,4 @@ def test_locking_while_another_window_is_active_saves_the_typed_value(
     qtbot.waitUntil(lambda: not window.isActiveWindow())
     window.lock("idle")
     qtbot.waitUntil(lambda: window.workspace is None, timeout=20_000)
-    vault = _reopened(window)
-    try:
-        field = pipeline.latest_extract(vault, first, "visit").content["fields"]["clinician_name"]
-        assert (field["value"], field["source"]) == (TYPED, "user")
-    finally:
-        vault.lock()
+    assert _stored_in_locked_vault(window, first) == (TYPED, "user")
