@@ -102,7 +102,9 @@ def extract_fields(
     specs = field_specs(schema, date_order)
     progress(0, 3, "Reading labels")
     found = collect(text, specs)
-    blocks = _merge(text_blocks(text), box_blocks(text, pages, specs))
+    # The boxes' reading first: a caps line the text reading takes for an empty heading
+    # ("ALLOY" in a row of column labels) has its value below it on the page.
+    blocks = _merge(box_blocks(text, pages, specs), text_blocks(text))
     by_block = assign(blocks, specs)
     # On a scan the boxes say where a label's text ends; words of a label found elsewhere in
     # the OCR text ("Date" inside a sentence) give no free-text value.

@@ -13,13 +13,15 @@ import re
 from difflib import SequenceMatcher
 from typing import Any
 
-from app.jobs.extract.layout import Block, Line, ocr_lines, right_or_below
+from app.jobs.extract.layout import Block, Line, later_label, ocr_lines, right_or_below
 from app.jobs.extract.prose import label_pattern
 from app.jobs.extract.spec import Candidate, FieldSpec, Mention, cut_to_length, fold, lexicon
 from app.jobs.extract.values import typed_values
 
 THRESHOLD = 0.8
 _REST = re.compile(r"[ \t]*[:#=.\-–—]*[ \t]*")  # what separates a label from its value
+# Words written between a label and a colon: the label written is longer than the field's.
+_LABEL_TAIL = re.compile(r"(?P<tail>(?:[ \t]+[^\W\d][\w.&/'-]*){1,3})[ \t]*:")
 _ITEM_MARK = re.compile(r"[ \t]*(?:\(?\d{1,2}[.)]|[-*•])[ \t]+")
 _SENTENCE_END = re.compile(r"\.(?=[ \t]+[A-Z])")
 _ITEM_SPLIT = re.compile(r";|,(?![^()]*\))|\.(?=[ \t]+[A-Z])")
@@ -250,18 +252,31 @@ def box_blocks(
     value in the rest of the line, or (the label alone) in the line right of it or below it."""
     blocks = []
     patterns = [(label, label_pattern(label)) for spec in specs for label in spec.labels]
+    # Only labels as the template writes them are looked for garbled: a property's name
+    # ("wall_finish") says nothing of how the form writes it.
+    labels = [
+        label for spec in specs
+        for label in (*spec.schema.get("x-labels", []), spec.schema.get("title", "")) if label
+    ]  # fmt: skip
 
     def is_label(line: Line) -> bool:
+        """A box that is itself a label: it ends with a colon, names a field, or starts with
+        a field's label (that label's value follows it, it is no other field's value)."""
         written = line.text.strip()
-        return written.endswith(":") or any(
-            similarity(written, spec.labels) >= 0.9 for spec in specs
-        )
+        if written.endswith(":") or any(similarity(written, s.labels) >= 0.9 for s in specs):
+            return True
+        runs = _label_runs(written, patterns, labels)
+        return bool(runs) and not _ITEM_MARK.sub("", written[: runs[0][0]]).strip(" ([")
 
     for lines in ocr_lines(text, pages):
         for index, line in enumerate(lines):
-            found = _label_runs(line.text, patterns)
+            found = _label_runs(line.text, patterns, labels)
             for number, (label_start, label_end) in enumerate(found):
                 stop = found[number + 1][0] if number + 1 < len(found) else len(line.text)
+                longer = _LABEL_TAIL.match(line.text, label_end, stop)
+                if longer:  # "Torque Setting Range:" is another label than "Torque"
+                    label_end = longer.end("tail")
+                stop = later_label(line.text, label_end, stop)
                 rest = _REST.match(line.text, label_end, stop)
                 value_end = len(line.text[:stop].rstrip())
                 label = line.text[label_start:label_end]
@@ -276,9 +291,12 @@ def box_blocks(
     return blocks
 
 
-def _label_runs(line: str, patterns: list[tuple[str, Any]]) -> list[tuple[int, int]]:
+def _label_runs(
+    line: str, patterns: list[tuple[str, Any]], labels: list[str]
+) -> list[tuple[int, int]]:
     """Where the fields' labels are written on a line: the longest first, not overlapping, in
-    order along the line."""
+    order along the line; a label OCR garbled beyond the confusable letters ("GAUGE WIDTH" written
+    "GAUCE WIDTH") is found by its likeness to the words of the line."""
     matches = []
     for _, pattern in patterns:
         matches += [(m.start(), m.end()) for m in pattern.finditer(line) if m.end() > m.start()]
@@ -286,4 +304,36 @@ def _label_runs(line: str, patterns: list[tuple[str, Any]]) -> list[tuple[int, i
     for start, end in sorted(matches, key=lambda m: m[0] - m[1]):
         if all(end <= s or start >= e for s, e in kept):
             kept.append((start, end))
+    for start, end in _garbled_runs(line, labels):
+        if all(end <= s or start >= e for s, e in kept):
+            kept.append((start, end))
     return sorted(kept)
+
+
+_GARBLED = 0.84  # how alike a run of a line's words must be to a label to be taken for it
+_MIN_GARBLED_LETTERS = 6  # shorter labels are too easily taken for other words
+
+
+def _garbled_runs(line: str, labels: list[str]) -> list[tuple[int, int]]:
+    """Runs of whole words of `line` that read like a label with a letter or two wrong."""
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", line)]
+    runs = []
+    for label in labels:
+        wanted = label.lower()
+        if sum(c.isalpha() for c in wanted) < _MIN_GARBLED_LETTERS:
+            continue
+        best = None
+        for first in range(len(words)):
+            for last in range(first, len(words)):
+                start, end = words[first][0], words[last][1]
+                if end - start > len(wanted) + 3:
+                    break
+                written = line[start:end].rstrip(":.;,_")
+                if label.isupper() and sum(c.islower() for c in written) * 2 > len(written):
+                    continue  # OCR keeps a capitals label in capitals
+                ratio = SequenceMatcher(None, wanted, written.lower()).ratio()
+                if ratio >= _GARBLED and (best is None or ratio > best[0]):
+                    best = (ratio, start, start + len(written))
+        if best is not None:
+            runs.append((best[1], best[2]))
+    return runs

@@ -126,6 +126,30 @@ class Line:
         return self.start + len(self.text)
 
 
+# "... HEAT NO.: 5521" further along an OCR line: the label is the words in capitals before the
+# colon ("HEAT NO." rather than "Blue Ridge Mill HEAT NO.").
+_COLON_LABEL = re.compile(r"(?P<words>(?:[^\s:]+ ){0,3}[^\s:]+)[ \t]*:(?=\s|$)")
+
+
+def later_label(line: str, start: int, end: int) -> int:
+    """Where a value that starts at `start` on an OCR line ends: at the next `LABEL:` written
+    in capitals after it, else at `end` (a colon after words in lower or title case is as
+    often part of the value: "Options: two")."""
+    for match in _COLON_LABEL.finditer(line, start, end):
+        words = match["words"].split(" ")
+        kept = 0
+        while kept < len(words) and _capital_word(words[-kept - 1]):
+            kept += 1
+        label_start = match.end("words") - len(" ".join(words[-kept:]))
+        if kept and label_start > start:
+            return label_start
+    return end
+
+
+def _capital_word(word: str) -> bool:
+    return word[0].isalpha() and word.isupper()
+
+
 def ocr_lines(text: str, pages: Sequence[Mapping[str, Any]] | None) -> list[list[Line]]:
     """The OCR lines of each page with boxes, located in `text` (lines the text no longer holds
     verbatim, after a user's correction, are left out)."""

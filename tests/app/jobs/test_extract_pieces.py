@@ -94,6 +94,45 @@ def test_ocr_forms_are_read_by_box_geometry():
     assert fields["brand"].grounded
 
 
+def ocr_page(lines: list[tuple[str, list[int]]]) -> tuple[str, list[dict]]:
+    """An invented OCR page: the text and the digitize result's pages with line boxes."""
+    text = "\n".join(line for line, _ in lines)
+    return text, [{"page": 1, "text": text, "lines": [{"text": t, "box": b} for t, b in lines]}]
+
+
+def test_a_row_of_column_labels_has_its_values_below():
+    text, pages = ocr_page([
+        ("ALLOY", [10, 10, 60, 24]),
+        ("GLAZE", [120, 10, 180, 24]),
+        ("COATING TYPE BX", [250, 10, 400, 24]),  # a label, and OCR ran a value into it
+        ("A2", [12, 28, 40, 42]),
+        ("Gloss", [122, 28, 170, 42]),
+        ("Epoxy", [252, 28, 300, 42]),
+    ])  # fmt: skip
+    props = {n: {"type": "string", "title": t} for n, t in
+             [("alloy", "ALLOY"), ("glaze", "GLAZE"), ("coating", "COATING TYPE")]}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert [fields[n].value for n in ("alloy", "glaze")] == ["A2", "Gloss"]
+
+
+def test_ocr_labels_with_a_wrong_letter_and_later_labels_on_the_line():
+    text, pages = ocr_page([
+        ("INSPECTQR CODE: K-12", [10, 10, 200, 24]),
+        ("FABRICATOR: Granite Works BATCH NO.: 77-A", [10, 30, 400, 44]),
+        ("Countersigned Total Hours: 12", [10, 50, 220, 64]),
+        ("Countersigned: J. Ortiz", [10, 70, 180, 84]),
+    ])  # fmt: skip
+    props = {n: {"type": "string", "title": t} for n, t in [
+        ("inspector_code", "INSPECTOR CODE"), ("fabricator", "FABRICATOR"), ("batch", "BATCH NO"),
+        ("countersigned", "Countersigned")]}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["inspector_code"].value == "K-12"
+    assert fields["fabricator"].value == "Granite Works"  # not into the next label
+    assert fields["batch"].value == "77-A"
+    assert fields["countersigned"].value == "J. Ortiz"  # its longer label is another
+    assert all(fields[n].grounded for n in props)
+
+
 def test_typed_values_keep_their_meaning():
     props = {
         "dose": {"type": "number", "description": "Dose of the drug."},
