@@ -47,6 +47,12 @@ def locale_order_label() -> str:
     return f"As the system's locale ({first} first)"
 
 
+def sets_own_date_order(template: Template) -> bool:
+    """Whether the template fixes the order itself (x-date-order), which the setting leaves."""
+    parts = [template.schema, *template.fields.values()]
+    return any(isinstance(part, dict) and "x-date-order" in part for part in parts)
+
+
 def apply_appearance(choice: str) -> None:
     _, scheme = APPEARANCES.get(choice, APPEARANCES["system"])
     hints = QGuiApplication.styleHints()
@@ -120,6 +126,9 @@ class SettingsDialog(QDialog):
         for order, label in DATE_ORDER_CHOICES.items():
             self.date_order.addItem(label, order)
         self.date_order.addItem(locale_order_label(), LOCALE_ORDER)
+        self.date_order_note = QLabel(objectName="dateOrderNote")
+        self.date_order_note.setTextFormat(Qt.TextFormat.PlainText)  # template names as typed
+        self.date_order_note.setWordWrap(True)
         self.appearance = QComboBox(objectName="appearance")
         self.appearance.setAccessibleName("Appearance")
         for key, (label, _) in APPEARANCES.items():
@@ -137,6 +146,7 @@ class SettingsDialog(QDialog):
         form.addRow("Model &threads:", self.threads)
         form.addRow("Default te&mplate:", self.template)
         form.addRow("&Dates like 03/04/2026:", self.date_order)
+        form.addRow("", self.date_order_note)
         form.addRow("A&ppearance:", self.appearance)
         form.addRow(self.message)
         form.addRow(buttons)
@@ -148,9 +158,16 @@ class SettingsDialog(QDialog):
         self.template.clear()
         self.message.clear()
         try:
-            self.template.addItems([t.name for t in stored.templates()])
+            templates = stored.templates()
         except BadInput as exc:  # a broken template file
+            templates = []
             self.message.setText(str(exc))
+        self.template.addItems([t.name for t in templates])
+        own_order = [t.name for t in templates if sets_own_date_order(t)]
+        self.date_order_note.setText(
+            f"These templates set their own order and keep it: {', '.join(own_order)}."
+        )
+        self.date_order_note.setVisible(bool(own_order))
         self.template.setCurrentText(stored.setting(DEFAULT_TEMPLATE_SETTING) or "")
         order = stored.setting(DATE_ORDER_SETTING)
         self.date_order.setCurrentIndex(

@@ -30,6 +30,7 @@ def visit_note(vault) -> int:
     """A digitized note with an ambiguous date under its label; the vault locked again."""
     (document_id,) = add_text_documents(vault, 1, words="home visit\nVisit date: 03/04/2026")
     templates.save_template(vault, "visit", SCHEMA)
+    templates.save_template(vault, "us-form", {**SCHEMA, "x-date-order": "MDY"})
     jobs.digitize(vault, document_id)
     vault.lock()
     return document_id
@@ -84,6 +85,9 @@ def test_the_date_order_chosen_is_stored_and_read_by_extract(qtbot, window, visi
     assert combo.currentText() == locale_label
     buddy = next(label for label in dialog.findChildren(QLabel) if label.buddy() is combo)
     assert buddy.text() == "&Dates like 03/04/2026:"
+    note = dialog.findChild(QLabel, "dateOrderNote")  # which templates the choice leaves alone
+    listed = note.text().rstrip(".").split(": ", 1)[1].split(", ")
+    assert note.isVisible() and "us-form" in listed and "visit" not in listed
     dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Cancel).click()
     assert session.setting(DATE_ORDER_SETTING, "absent") == "absent"
 
