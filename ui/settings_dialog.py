@@ -168,6 +168,7 @@ class SettingsDialog(QDialog):
             f"These templates set their own order and keep it: {', '.join(own_order)}."
         )
         self.date_order_note.setVisible(bool(own_order))
+        self.adjustSize()  # room for the note's lines, which the dialog did not have when shown
         self.template.setCurrentText(stored.setting(DEFAULT_TEMPLATE_SETTING) or "")
         order = stored.setting(DATE_ORDER_SETTING)
         self.date_order.setCurrentIndex(
