@@ -281,6 +281,9 @@ def box_blocks(
                 value_end = len(line.text[:stop].rstrip())
                 label = line.text[label_start:label_end]
                 at = line.start
+                written = line.text[rest.end() : value_end]
+                if written.strip() and not any(c.isalnum() for c in written):
+                    continue  # "DEPTH, WIDTH, LENGTH": labels listed in a title
                 if rest.end() < value_end:
                     blocks.append(Block(label, at + label_start, at + label_end,
                                         at + rest.end(), at + value_end))  # fmt: skip

@@ -99,7 +99,8 @@ def label_candidates(name: str, prop: Mapping[str, Any]) -> list[str]:
     `x-labels` hints, the title, the property name in words, the alternative names in the
     description, each of these without its qualifiers ("Patient age" -> "age"), and the lexicon's
     synonyms of any of them."""
-    words = name.replace("_", " ").replace("-", " ")
+    # "date_2" is the second "date" of the form, not a label of its own.
+    words = re.sub(r"[_ -]+\d+$", "", name).replace("_", " ").replace("-", " ")
     own = [*prop.get("x-labels", []), prop.get("title", ""), words]
     description = str(prop.get("description", "")).split(". ")[0]
     for match in _ALTERNATIVE.finditer(description):

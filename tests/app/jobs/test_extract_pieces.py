@@ -133,6 +133,28 @@ def test_ocr_labels_with_a_wrong_letter_and_later_labels_on_the_line():
     assert all(fields[n].grounded for n in props)
 
 
+def test_numbered_properties_with_one_label_take_its_places_in_order():
+    text, pages = ocr_page([
+        ("Signed: R. Okafor", [10, 10, 200, 24]),
+        ("Date: 4 May", [250, 10, 380, 24]),
+        ("Witness: T. Brandt", [10, 40, 200, 54]),
+        ("Date: 9 May", [250, 40, 380, 54]),
+        ("ALLOY, GLAZE", [10, 70, 200, 84]),  # a title listing labels gives none a value
+        ("ALLOY", [10, 90, 60, 104]),
+        ("GLAZE", [120, 90, 180, 104]),
+        ("B7", [10, 108, 40, 122]),
+        ("Gloss", [120, 108, 170, 122]),
+    ])  # fmt: skip
+    props = {"when": {"type": "string", "title": "Date"},
+             "when_2": {"type": "string", "title": "Date"},
+             "alloy": {"type": "string", "title": "ALLOY"},
+             "glaze": {"type": "string", "title": "GLAZE"}}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["when"].value == "4 May"
+    assert fields["when_2"].value == "9 May"
+    assert fields["alloy"].value == "B7"
+
+
 def test_typed_values_keep_their_meaning():
     props = {
         "dose": {"type": "number", "description": "Dose of the drug."},
