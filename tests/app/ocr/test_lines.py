@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from app.ingest.images import decode_image
 from app.ocr import REVIEW_BELOW, recognize
@@ -13,6 +13,7 @@ from app.ocr.lines import find_lines, ink_mask
 from app.ocr.preprocess import prepare
 from tests.app.ocr.notes import (
     HANDWRITING_FONTS,
+    PRINTED_FONT,
     character_error_rate,
     render_note,
     render_strip,
@@ -66,3 +67,24 @@ def test_an_image_with_ink_is_never_read_as_empty():
     result = recognize(buffer.getvalue())
     assert result.text.strip()
     assert all(line.needs_review and line.confidence < REVIEW_BELOW for line in result.lines)
+
+
+def test_a_forms_label_and_its_answer_far_along_the_row_stay_two_lines():
+    # Printed labels, handwritten answers half a page to their right: read as one row of ink
+    # they ran together ("Site address:12Mill Lane"), and the form lost its geometry.
+    rows = [("Date of visit:", "4 March 2026"), ("Inspector:", "Grace Okafor"),
+            ("Site address:", "12 Mill Lane")]  # fmt: skip
+    for font_path in HANDWRITING_FONTS[:5]:
+        page = Image.new("L", (1400, 80 * len(rows) + 60), 255)
+        draw = ImageDraw.Draw(page)
+        printed = ImageFont.truetype(PRINTED_FONT, 26)
+        handwritten = ImageFont.truetype(font_path, 34)
+        for row, (label, answer) in enumerate(rows):
+            draw.text((40, 40 + 80 * row), label, font=printed, fill=0)
+            draw.text((700, 36 + 80 * row), answer, font=handwritten, fill=20)
+        buffer = io.BytesIO()
+        page.save(buffer, "PNG")
+        lines = recognize(buffer.getvalue()).lines
+        labels = [line for line in lines if line.box[2] < 700]
+        assert [line.text for line in labels] == [label for label, _ in rows], font_path
+        assert len(lines) == 2 * len(rows), [line.text for line in lines]
