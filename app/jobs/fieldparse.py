@@ -119,8 +119,13 @@ _MONTH_FIRST = frozenset({"US", "PH", "FM", "MH", "PW", "AS", "GU", "MP", "PR", 
 
 
 def default_date_order() -> str:
-    """ "MDY" or "DMY" from the operating system's locale (LC_TIME, then LC_ALL / LANG)."""
-    name = locale.getlocale(locale.LC_TIME)[0] or ""
+    """ "MDY" or "DMY" from the operating system's locale (LC_TIME, then LC_ALL / LANG).
+
+    The raw name the C library holds, not `locale.getlocale()`, which maps "C.UTF-8" to
+    "en_US": the desktop app (Qt sets the process locale) and the CLI must agree."""
+    name = locale.setlocale(locale.LC_TIME)  # a query: no argument changes nothing
+    if name.split(".")[0] in ("C", "POSIX"):
+        name = ""
     for variable in ("LC_ALL", "LC_TIME", "LANG"):
         name = name or os.environ.get(variable, "")
     country = re.split(r"[_.@-]", name)[1:2]
