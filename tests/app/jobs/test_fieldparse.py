@@ -1,4 +1,4 @@
-"""The default order of day and month comes from the system's locale, the same in every front end."""
+"""The default order of day and month comes from the system locale, alike in every front end."""
 
 from __future__ import annotations
 
