@@ -14,10 +14,10 @@ import sys
 import traceback
 
 from app import __version__
-from app.cli import audit, common, jobs, models, vault
+from app.cli import audit, common, jobs, models, settings, vault
 from app.errors import Cancelled, FieldscribeError
 
-_AREAS = (vault, jobs, models, audit)
+_AREAS = (vault, jobs, models, settings, audit)
 
 
 def build_parser() -> argparse.ArgumentParser:
