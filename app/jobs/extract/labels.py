@@ -19,7 +19,9 @@ from app.jobs.extract.spec import Candidate, FieldSpec, Mention, cut_to_length, 
 from app.jobs.extract.values import typed_values
 
 THRESHOLD = 0.8
-_REST = re.compile(r"[ \t]*[:#=.\-–—]*[ \t]*")  # what separates a label from its value
+# What separates a label from its value: the bracket its label closes ("Size(s)"), a colon, a
+# dash, a form's fill-in rule.
+_REST = re.compile(r"[)\]]?[ \t]*[:#=.\-–—_]*[ \t]*")
 # Words written between a label and a colon: the label written is longer than the field's.
 _LABEL_TAIL = re.compile(r"(?P<tail>(?:[ \t]+[^\W\d][\w.&/'-]*){1,3})[ \t]*:")
 _ITEM_MARK = re.compile(r"[ \t]*(?:\(?\d{1,2}[.)]|[-*•])[ \t]+")
@@ -289,8 +291,9 @@ def box_blocks(
                                         at + rest.end(), at + value_end))  # fmt: skip
                 elif number + 1 == len(found):  # the label alone at the line's end
                     for value in right_or_below(lines, index, is_label):
+                        value_end = value.start + later_label(value.text, 0, len(value.text))
                         blocks.append(Block(label, at + label_start, at + label_end, value.start,
-                                            value.end))  # fmt: skip
+                                            value_end))  # fmt: skip
     return blocks
 
 

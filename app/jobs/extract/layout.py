@@ -132,14 +132,18 @@ _COLON_LABEL = re.compile(r"(?P<words>(?:[^\s:]+ ){0,3}[^\s:]+)[ \t]*:(?=\s|$)")
 
 
 def later_label(line: str, start: int, end: int) -> int:
-    """Where a value that starts at `start` on an OCR line ends: at the next `LABEL:` written
-    in capitals after it, else at `end` (a colon after words in lower or title case is as
-    often part of the value: "Options: two")."""
+    """Where a value that starts at `start` on an OCR line ends: at the next label written
+    after it, words in capitals or two or three capitalised words before a colon; else at
+    `end` (one capitalised word before a colon is as often part of the value: "Options: two")."""
     for match in _COLON_LABEL.finditer(line, start, end):
         words = match["words"].split(" ")
         kept = 0
         while kept < len(words) and _capital_word(words[-kept - 1]):
             kept += 1
+        if not kept:  # "... Mill Heat Number:": two or three capitalised words
+            while kept < min(3, len(words)) and words[-kept - 1][0].isupper():
+                kept += 1
+            kept = kept if kept >= 2 else 0
         label_start = match.end("words") - len(" ".join(words[-kept:]))
         if kept and label_start > start:
             return label_start

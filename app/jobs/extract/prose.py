@@ -81,7 +81,7 @@ def label_pattern(label: str) -> re.Pattern[str]:
     parts = []
     for char in label.lower():
         if char == " ":
-            parts.append(r"[\s_-]*")
+            parts.append(r"\.?[\s_-]*")  # "Init. Date" for "Init Date"
         elif char.isalnum():
             parts.append(_CONFUSABLE.get(char, re.escape(char)) + " ?")
         else:

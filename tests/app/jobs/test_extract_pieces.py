@@ -155,6 +155,22 @@ def test_numbered_properties_with_one_label_take_its_places_in_order():
     assert fields["alloy"].value == "B7"
 
 
+def test_fill_in_rules_brackets_and_abbreviations_around_ocr_labels():
+    text, pages = ocr_page([
+        ("(4) KILN LOAD:_", [10, 10, 180, 24]),
+        ("2963", [300, 10, 330, 24]),  # far along the row, past the fill-in rule
+        ("Panel(s)", [10, 40, 80, 54]),
+        ("6", [200, 40, 215, 54]),
+        ("Cert. No. 88-C Mill Heat Number: 5521", [10, 70, 400, 84]),
+    ])  # fmt: skip
+    props = {n: {"type": "string", "title": t} for n, t in [
+        ("kiln_load", "KILN LOAD"), ("panels", "Panel(s"), ("cert", "Cert No")]}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["kiln_load"].value == "2963"
+    assert fields["panels"].value == "6"
+    assert fields["cert"].value == "88-C"  # "Mill Heat Number:" is the next label
+
+
 def test_typed_values_keep_their_meaning():
     props = {
         "dose": {"type": "number", "description": "Dose of the drug."},
