@@ -13,7 +13,14 @@ import re
 from difflib import SequenceMatcher
 from typing import Any
 
-from app.jobs.extract.layout import Block, Line, later_label, ocr_lines, right_or_below
+from app.jobs.extract.layout import (
+    Block,
+    Line,
+    continued,
+    later_label,
+    ocr_lines,
+    right_or_below,
+)
 from app.jobs.extract.prose import label_pattern
 from app.jobs.extract.spec import Candidate, FieldSpec, Mention, cut_to_length, fold, lexicon
 from app.jobs.extract.values import typed_values
@@ -287,13 +294,15 @@ def box_blocks(
                 if written.strip() and not any(c.isalnum() for c in written):
                     continue  # "DEPTH, WIDTH, LENGTH": labels listed in a title
                 if rest.end() < value_end:
+                    end = continued(text, lines, index, at + rest.end(), at + value_end, is_label)
                     blocks.append(Block(label, at + label_start, at + label_end,
-                                        at + rest.end(), at + value_end))  # fmt: skip
+                                        at + rest.end(), end))  # fmt: skip
                 elif number + 1 == len(found):  # the label alone at the line's end
                     for value in right_or_below(lines, index, is_label):
-                        value_end = value.start + later_label(value.text, 0, len(value.text))
+                        end = value.start + later_label(value.text, 0, len(value.text))
+                        end = continued(text, lines, lines.index(value), value.start, end, is_label)
                         blocks.append(Block(label, at + label_start, at + label_end, value.start,
-                                            value_end))  # fmt: skip
+                                            end))  # fmt: skip
     return blocks
 
 

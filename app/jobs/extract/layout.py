@@ -194,3 +194,44 @@ def right_or_below(lines: list[Line], index: int, is_label) -> list[Line]:
             if not is_label(line):
                 return [line]
     return []
+
+
+# A line that breaks off mid-phrase: after a comma, hyphen, slash, ampersand or a word in lower
+# case ("... from the list of" / "standard analyses").
+_WRAPPED = re.compile(r"(?:[,/&-]|[a-z])[ \t]*$")
+
+
+def continued(
+    text: str, lines: list[Line], index: int, value_start: int, value_end: int, is_label
+) -> int:
+    """Where a value that ends its line `lines[index]` ends once the lines that continue it are
+    taken: each next line in reading order that starts under the value's first character (within
+    a line's height), follows closely below, has no box left of it on its row (a row with its own
+    label is another field's), and is no label itself."""
+    line = lines[index]
+    x0, y0, x1, y1 = line.box
+    height = max(1.0, y1 - y0)
+    share = (value_start - line.start) / max(1, len(line.text))
+    value_x = x0 + (x1 - x0) * share  # where the value starts, read from the characters' share
+    if value_end != line.start + len(line.text.rstrip()):
+        return value_end  # the value stops before its line's end: a later label follows it
+    bottom = y1
+    for following in lines[index + 1 :]:
+        a0, b0, a1, b1 = following.box
+        between = text[value_end : following.start]
+        if between.strip() or is_label(following) or not following.text.strip():
+            break
+        if abs(a0 - value_x) > height or not -0.6 * height <= b0 - bottom <= 0.5 * height:
+            break
+        if b0 < y0 + 0.5 * height:
+            break  # not below the line it would continue
+        if not _WRAPPED.search(text[:value_end]) and not following.text.lstrip()[:1].islower():
+            break  # a line ending a phrase, followed by another item ("Sam Reyes" / "Al Cho")
+        if abs((b1 - b0) - height) > 0.5 * height:
+            break  # another size of writing
+        row = [o for o in lines if o is not following and min(b1, o.box[3]) - max(b0, o.box[1])
+               > 0.5 * (b1 - b0) and o.box[2] <= a0 + 0.5 * height]  # fmt: skip
+        if row:
+            break
+        value_end, bottom = following.start + len(following.text.rstrip()), b1
+    return value_end

@@ -171,6 +171,23 @@ def test_fill_in_rules_brackets_and_abbreviations_around_ocr_labels():
     assert fields["cert"].value == "88-C"  # "Mill Heat Number:" is the next label
 
 
+def test_an_ocr_value_wrapped_onto_lines_under_it_is_taken_whole():
+    text, pages = ocr_page([
+        ("Findings: hairline cracks along the north", [10, 10, 400, 30]),
+        ("parapet and at two lintels", [102, 26, 330, 46]),  # starts under the value
+        ("Crew: Sam Reyes", [10, 60, 200, 80]),
+        ("Al Cho", [65, 78, 130, 98]),  # a list's next item, not a wrapped line
+        ("Site: Pier 9 east", [10, 110, 200, 130]),
+        ("Gate: 4", [10, 128, 80, 148]),  # the next row has its own label
+    ])  # fmt: skip
+    props = {n: {"type": "string", "title": n.title()} for n in ("findings", "crew", "site")}
+    fields = fill(text, props, pages=pages)
+    assert fields["findings"].value == "hairline cracks along the north\nparapet and at two lintels"
+    assert fields["findings"].grounded
+    assert fields["crew"].value == "Sam Reyes"
+    assert fields["site"].value == "Pier 9 east"
+
+
 def test_typed_values_keep_their_meaning():
     props = {
         "dose": {"type": "number", "description": "Dose of the drug."},
