@@ -128,7 +128,7 @@ def _read(spec: FieldSpec, index: int, text: str, block: Block) -> Candidate | N
     if similarity(text[start:end], spec.labels) >= THRESHOLD:
         return None  # a value never is its own label
     if spec.kind == "array":
-        items = _items(text, start, end, block.below)
+        items = _items(text, start, end, block.below, block.label)
         if not items:
             return None
         value: Any = [_item_value(spec.schema.get("items", {}), text[s:e]) for s, e in items]
@@ -176,7 +176,7 @@ def _first_item(text: str, start: int, end: int) -> tuple[int, int]:
     return start, sentence.start() if sentence else line_end
 
 
-def _items(text: str, start: int, end: int, below: bool) -> list[tuple[int, int]]:
+def _items(text: str, start: int, end: int, below: bool, label: str) -> list[tuple[int, int]]:
     """The items of a list: one per line under a heading, else separated by commas or
     semicolons (a piece that only continues the item before it stays with it)."""
     spans: list[tuple[int, int]] = []
@@ -184,8 +184,13 @@ def _items(text: str, start: int, end: int, below: bool) -> list[tuple[int, int]
     if not below or len(lines) == 1:
         lines = lines[:1]
     for line_start, line_end in lines:
-        if is_heading(text[line_start:line_end]):
-            break  # a heading inside the section starts another list ("PRN MEDICATIONS:")
+        heading = text[line_start:line_end]
+        if is_heading(heading):
+            # A sub-heading that qualifies the list's own noun goes on with it ("TOOLS:" then
+            # "SPARE TOOLS:"); another heading starts another list ("DEFECTS:").
+            if set(fold(label).split()) < set(fold(heading).split()):
+                continue
+            break
         mark = _ITEM_MARK.match(text, line_start, line_end)
         piece_start = mark.end() if mark else line_start
         cuts = [m.start() + piece_start for m in _ITEM_SPLIT.finditer(text[piece_start:line_end])]
@@ -223,6 +228,8 @@ def _is_item(piece: str) -> bool:
     words = piece.lower().split()
     if not words or piece.strip().lower() in ("none", "nil", "n/a"):
         return False
+    if re.search(rf"\b(?:{'|'.join(map(re.escape, lexicon()['unknown_words']))})\b", piece.lower()):
+        return False  # "an antibiotic, unsure which": it names nothing to record
     return words[0] not in lexicon()["clause_words"]
 
 

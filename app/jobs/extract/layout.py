@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.jobs.extract.spec import fold
+
 _BULLET = r"(?:[-*•][ \t]*)?"
 # A label: up to six words starting with a letter, no sentence inside it.
 _LABEL = r"[^\W\d_][^\n:;.!?]{0,58}?"
@@ -62,14 +64,20 @@ def text_blocks(text: str) -> list[Block]:
     inline = list(_INLINE.finditer(text)) + list(_UNIT_ONLY.finditer(text))
     # A section ends where the next heading, or the next capitalised `LABEL: text`, starts.
     stops = sorted(
-        [start for start, _, _ in headings]
-        + [m.start("label") for m in inline if m["label"].isupper() and len(m["label"]) > 1]
-    )
+        [(start, end) for start, end, _ in headings]
+        + [(m.start("label"), m.end("label")) for m in inline
+           if m["label"].isupper() and len(m["label"]) > 1]
+    )  # fmt: skip
     for start, end, line_end in headings:
         label = text[start:end]
         if not _short(label):
             continue
-        following = [s for s in stops if s > line_end]
+        # A sub-heading that qualifies the heading's own noun ("TOOLS:" then "SPARE TOOLS:")
+        # goes on with its section; any other heading ends it.
+        words = set(fold(label).split())
+        following = [
+            s for s, e in stops if s > line_end and not words < set(fold(text[s:e]).split())
+        ]
         stop = following[0] if following else len(text)
         value_start, value_end = _trim(text, line_end, stop)
         blocks.append(Block(label, start, end, value_start, value_end, below=True))

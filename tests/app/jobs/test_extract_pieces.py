@@ -244,6 +244,13 @@ def test_lists_become_arrays_of_strings_and_of_objects():
     assert objects["medications"].valid
 
 
+def test_a_list_goes_on_under_its_own_sub_heading_and_leaves_out_unnamed_items():
+    text = ("DRUGS:\n1. Warfarin 3 mg nightly.\n2. An inhaler, unsure which.\n"
+            "AS NEEDED DRUGS:\n1. Ibuprofen 200 mg.\nDEFECTS:\n1. Cracked tile.\n")  # fmt: skip
+    props = {"drugs": {"type": "array", "items": {"type": "string"}, "title": "Drugs"}}
+    assert fill(text, props)["drugs"].value == ["Warfarin 3 mg nightly", "Ibuprofen 200 mg"]
+
+
 def test_a_medication_list_written_as_prose_gives_its_doses_not_its_clauses():
     props = {"medications": {"type": "array", "items": {"type": "string"}}}
     prose = ("MEDICATIONS:\nShe is now taking ramipril 5 mg, which was started by her GP. "
