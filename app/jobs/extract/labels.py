@@ -310,6 +310,46 @@ def box_blocks(
                         end = continued(text, lines, lines.index(value), value.start, end, is_label)
                         blocks.append(Block(label, at + label_start, at + label_end, value.start,
                                             end))  # fmt: skip
+        blocks += _two_line_labels(text, lines, patterns, labels, is_label)
+    return blocks
+
+
+def _two_line_labels(
+    text: str, lines: list[Line], patterns: list[tuple[str, Any]], labels: list[str], is_label
+) -> list[Block]:
+    """A label written on two lines, the second under the first ("Quantity, in" / "boxes of
+    ten"), with no label of its own on either: its value is right of it or below it."""
+    pairs = []
+    for index, (first, second) in enumerate(zip(lines, lines[1:], strict=False)):
+        x0, y0, x1, y1 = first.box
+        a0, b0, a1, b1 = second.box
+        height = max(1.0, y1 - y0)
+        if abs(a0 - x0) > height or not -0.6 * height <= b0 - y1 <= 0.5 * height:
+            continue
+        if text[first.end : second.start].strip() or b0 < y0 + 0.5 * height:
+            continue
+        if _label_runs(first.text, patterns, labels) or _label_runs(second.text, patterns, labels):
+            continue
+        written = f"{first.text} {second.text}".strip(" :")
+        if not any(
+            pattern.fullmatch(written) or SequenceMatcher(None, label.lower(), written.lower())
+            .ratio() >= _GARBLED
+            for label, pattern in patterns if len(label) >= _MIN_GARBLED_LETTERS
+        ):  # fmt: skip
+            continue
+        pairs.append((index, Line(text[first.start : second.end], first.start,
+                                  (min(x0, a0), y0, max(x1, a1), b1))))  # fmt: skip
+    halves = {lines[i + k].start for i, _ in pairs for k in (0, 1)}
+
+    def label_or_half(line: Line) -> bool:  # half of a two-line label is a label too
+        return line.start in halves or is_label(line)
+
+    blocks = []
+    for index, both in pairs:
+        merged = [*lines[:index], both, *lines[index + 2 :]]
+        for value in right_or_below(merged, index, label_or_half):
+            end = value.start + later_label(value.text, 0, len(value.text))
+            blocks.append(Block(both.text, both.start, both.end, value.start, end))
     return blocks
 
 

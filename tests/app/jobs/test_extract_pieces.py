@@ -188,6 +188,22 @@ def test_an_ocr_value_wrapped_onto_lines_under_it_is_taken_whole():
     assert fields["site"].value == "Pier 9 east"
 
 
+def test_a_label_written_on_two_lines_has_its_value_below_it():
+    text, pages = ocr_page([
+        ("Crates, in", [10, 10, 100, 24]),
+        ("lots of six", [10, 24, 100, 38]),
+        ("Seal Colour", [200, 10, 300, 24]),
+        ("where fitted", [200, 24, 290, 38]),
+        ("14", [40, 60, 60, 74]),
+        ("Amber", [210, 60, 260, 74]),
+    ])  # fmt: skip
+    props = {"lot_count": {"type": "string", "title": "Crates, in lots of six"},
+             "closure": {"type": "string", "title": "Seal Colour where fitted"}}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["lot_count"].value == "14"  # not the next label's first line
+    assert fields["closure"].value == "Amber"
+
+
 def test_typed_values_keep_their_meaning():
     props = {
         "dose": {"type": "number", "description": "Dose of the drug."},
