@@ -36,7 +36,6 @@ def child(home: str) -> None:
 
     from app.jobs.runner import JobState
     from app.paths import assets_dir
-    from app.vault.documents import list_documents
     from ui.app import open_main_window
 
     def report(**figures) -> None:
@@ -98,7 +97,7 @@ def child(home: str) -> None:
             report(error=f"{job.title}: {job.state.value} {job.error or ''}")
         if job.title == "Digitize case-file.docx":
             document = next(
-                d for d in list_documents(workspace.vault) if d.name == "case-file.docx"
+                d for d in workspace.session.documents() if d.name == "case-file.docx"
             )
             workspace.library.select_document(document.id)
             workspace.run_summarize()
@@ -120,12 +119,12 @@ def child(home: str) -> None:
 
 def main() -> None:
     from app.paths import Home
-    from app.vault import Vault
+    from app.session import Session
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Home(Path(tmp) / "home")
-        vault, _ = Vault.create(home, PASSPHRASE)
-        vault.lock()
+        session, _ = Session.create(home, PASSPHRASE)
+        session.close("bench set-up")
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
         started = time.time()
         answer = subprocess.run(

@@ -48,7 +48,6 @@ class Workspace(QWidget):
         super().__init__(parent)
         self.setObjectName("workspace")
         self.session = session
-        self.vault = session.vault  # read by the tests; the widgets go through the session
         self.tasks = tasks  # vault and model work: choosing a model, saving settings, locking
         self.jobs = JobQueue(self)  # the visible queue: imports and document jobs
         self.model_loading = JobQueue(self)  # only watches the model load in the background

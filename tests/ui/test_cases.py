@@ -41,14 +41,14 @@ def new_case(qtbot, window, title: str) -> None:
 
 def test_create_a_case_drop_into_it_move_documents_and_filter(qtbot, window, workspace, tmp_path):
     library = workspace.library
-    add_text_documents(workspace.vault, 2)
+    add_text_documents(workspace.session.vault, 2)
     library.refresh()
     combo = library.case_filter
     assert [combo.itemText(i) for i in range(combo.count())] == ["All documents", "No case"]
 
     # A new case is shown at once; a file dropped now goes into it.
     new_case(qtbot, window, f"  {TITLE} ")
-    (case,) = list_cases(workspace.vault)
+    (case,) = list_cases(workspace.session.vault)
     assert case.title == TITLE
     assert library.current_case_id() == case.id and combo.currentText() == f"{TITLE} (0)"
     assert shown_names(library) == []
@@ -73,13 +73,13 @@ def test_create_a_case_drop_into_it_move_documents_and_filter(qtbot, window, wor
     assert [item.text() for item in visible] == [TITLE]
     qtbot.keyClick(dialog.search_field, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: jobs_done(workspace, "Move 2 documents"), timeout=10_000)
-    assert {d.name: d.case_id for d in list_documents(workspace.vault)} == {
+    assert {d.name: d.case_id for d in list_documents(workspace.session.vault)} == {
         "0.txt": case.id, "1.txt": case.id, "visit-note.txt": case.id,
     }  # fmt: skip
     assert [tree.topLevelItem(row).text(4) for row in range(3)] == [TITLE] * 3
 
     # Out of the case again: it is listed under "No case" only.
-    library.select_document(next(d.id for d in list_documents(workspace.vault)
+    library.select_document(next(d.id for d in list_documents(workspace.session.vault)
                                  if d.name == "0.txt"))  # fmt: skip
     window.findChild(QAction, "actionMoveToCase").trigger()  # the menu (Ctrl+Shift+C)
     dialog = workspace.findChild(MoveToCaseDialog, "moveToCaseDialog")
@@ -98,7 +98,7 @@ def test_create_a_case_drop_into_it_move_documents_and_filter(qtbot, window, wor
     rename.setTextValue("Closed visit")
     rename.accept()
     qtbot.waitUntil(lambda: combo.currentText() == "Closed visit (2)")
-    events = read_events(workspace.vault)
+    events = read_events(workspace.session.vault)
     case_events = [(e.action, e.object_id, e.details) for e in events if e.action[:5] == "case."]
     assert case_events == [("case.create", str(case.id), {}), ("case.update", str(case.id), {})]
     assert [e.details["case_id"] for e in events if e.action == "document.assign"] == [
@@ -108,12 +108,14 @@ def test_create_a_case_drop_into_it_move_documents_and_filter(qtbot, window, wor
 
 
 def test_opening_a_document_is_audited_once_per_opening(qtbot, workspace):
-    first, second = add_text_documents(workspace.vault, 2)
+    first, second = add_text_documents(workspace.session.vault, 2)
     library = workspace.library
     library.refresh()
 
     def views() -> list[str]:
-        return [e.object_id for e in read_events(workspace.vault) if e.action == "document.view"]
+        return [
+            e.object_id for e in read_events(workspace.session.vault) if e.action == "document.view"
+        ]
 
     library.select_document(first)
     assert workspace.document_view.document.id == first
@@ -126,5 +128,5 @@ def test_opening_a_document_is_audited_once_per_opening(qtbot, workspace):
     library.select_document(second)
     library.select_document(first)
     assert views() == [str(first), str(second), str(first)]
-    event = next(e for e in read_events(workspace.vault) if e.action == "document.view")
+    event = next(e for e in read_events(workspace.session.vault) if e.action == "document.view")
     assert (event.object_type, event.details) == ("document", {})

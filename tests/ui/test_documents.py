@@ -36,7 +36,7 @@ def finished_titles(workspace) -> dict[str, JobState]:
 
 
 def select(qtbot, workspace, name: str):
-    (document,) = [d for d in list_documents(workspace.vault) if d.name == name]
+    (document,) = [d for d in list_documents(workspace.session.vault) if d.name == name]
     workspace.library.select_document(document.id)
     assert workspace.document_view.document.id == document.id
     return document
@@ -102,14 +102,14 @@ def test_dropped_samples_go_through_every_job(qtbot, window, tmp_path):
         timeout=JOB_TIMEOUT,
     )
     assert finished_titles(workspace)["Summarize case-file.docx"] is JobState.FINISHED
-    summary = latest_result(workspace.vault, case_file.id, "summarize")
+    summary = latest_result(workspace.session.vault, case_file.id, "summarize")
     assert view.summary_tab.text.toPlainText() == summary.content["summary"]
     first_section = summary.content["sections"][0]
     view.summary_tab.show_section(first_section["id"])
     assert view.summary_tab.section_title.text().startswith(first_section["id"])
 
     # Extract with a template; edit a value: a new revision and its event.
-    templates.save_template(workspace.vault, "home visit", HOME_VISIT)
+    templates.save_template(workspace.session.vault, "home visit", HOME_VISIT)
     view.extract_tab.reload_templates()
     view.extract_tab.template.setCurrentText("home visit")
     run_and_wait(qtbot, workspace, "extractButton", "Extract home visit")
@@ -117,14 +117,14 @@ def test_dropped_samples_go_through_every_job(qtbot, window, tmp_path):
     assert table.rowCount() > 0
     table.setCurrentCell(0, 1)
     assert view.extract_tab.evidence_status.text()
-    before = latest_result(workspace.vault, case_file.id, "extract")
+    before = latest_result(workspace.session.vault, case_file.id, "extract")
     table.item(0, 1).setText("corrected by the nurse")
-    after = latest_result(workspace.vault, case_file.id, "extract")
+    after = latest_result(workspace.session.vault, case_file.id, "extract")
     assert after.result_id == before.result_id and after.revision == before.revision + 1
     field = table.item(0, 0).text()
     assert after.content["fields"][field]["value"] == "corrected by the nurse"
     assert view.extract_tab.status.text().endswith(f"revision {after.revision}")
-    edits = [e for e in read_events(workspace.vault) if e.action == "result.edit"]
+    edits = [e for e in read_events(workspace.session.vault) if e.action == "result.edit"]
     assert edits[-1].object_id == str(after.result_id)
     assert edits[-1].details["revision"] == after.revision
 
@@ -141,7 +141,9 @@ def test_dropped_samples_go_through_every_job(qtbot, window, tmp_path):
     assert out.read_bytes().startswith(b"%PDF")
     sha256 = hashlib.sha256(out.read_bytes()).hexdigest()
     assert exported.args == [sha256]
-    export_event = [e for e in read_events(workspace.vault) if e.action == "result.export"][-1]
+    export_event = [e for e in read_events(workspace.session.vault) if e.action == "result.export"][
+        -1
+    ]
     assert export_event.details == {"format": "pdf", "sha256": sha256}
 
 
@@ -175,5 +177,5 @@ def test_cancel_a_running_job(qtbot, window, vault):
     assert row.status.text() == "Cancelled"
     assert not bar.isVisible()
     assert not row.cancel.isVisible()
-    assert latest_result(workspace.vault, document_id, "extract") is None
-    assert "job.cancel" in [e.action for e in read_events(workspace.vault)]
+    assert latest_result(workspace.session.vault, document_id, "extract") is None
+    assert "job.cancel" in [e.action for e in read_events(workspace.session.vault)]

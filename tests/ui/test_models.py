@@ -26,4 +26,4 @@ def test_use_reloads_the_model_and_is_audited(qtbot, window):
     assert workspace.engine is not loaded  # the old worker was closed, a new one loads
     wait_for_model(qtbot, window)
     assert dialog.table.item(0, 6).text() == "Ready"
-    assert "model.select" in [event.action for event in read_events(workspace.vault)]
+    assert "model.select" in [event.action for event in read_events(workspace.session.vault)]

@@ -146,7 +146,9 @@ def test_a_search_runs_off_the_gui_thread_and_is_audited_once_not_at_each_refres
     with qtbot.waitSignal(library.searches.ended, timeout=UNLOCK_TIMEOUT):
         library.refresh()  # as after a job: the results are looked up again
     assert library.tree.topLevelItemCount() == 2
-    searches = [e for e in log.read_events(window.workspace.vault) if e.action == "search.run"]
+    searches = [
+        e for e in log.read_events(window.workspace.session.vault) if e.action == "search.run"
+    ]
     assert len(searches) == 1
 
 

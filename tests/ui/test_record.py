@@ -90,10 +90,10 @@ def test_digitize_again_asks_and_keeps_the_corrections(qtbot, window, corrected_
     assert box.defaultButton().objectName() == "keepCorrectionsButton"
     qtbot.keyClick(box, Qt.Key.Key_Return)
     wait_for_jobs(qtbot, workspace)
-    current = jobs.latest_result(workspace.vault, corrected_document, "digitize")
+    current = jobs.latest_result(workspace.session.vault, corrected_document, "digitize")
     assert current.revision == 3 and "Boiler pressure low." in current.content["text"]
     assert "Boiler pressure low." in text_tab.editor.toPlainText()
-    text, _ = jobs.document_text(workspace.vault, corrected_document)
+    text, _ = jobs.document_text(workspace.session.vault, corrected_document)
     assert "pressure" in text  # what summaries and extractions read
 
     # Cancel: nothing runs.
@@ -106,10 +106,12 @@ def test_digitize_again_asks_and_keeps_the_corrections(qtbot, window, corrected_
     answer(qtbot, question(qtbot, "keepCorrectionsQuestion"), "useNewOutputButton")
     qtbot.waitUntil(lambda: text_tab.result.revision == 4, timeout=JOB_TIMEOUT)
     assert "presure" in text_tab.editor.toPlainText()
-    history = jobs.revisions(workspace.vault, current.result_id)
+    history = jobs.revisions(workspace.session.vault, current.result_id)
     assert [r.revision for r in history] == [1, 2, 3, 4]
     assert (
-        jobs.get_revision(workspace.vault, current.result_id, 2).content["text"].count("pressure")
+        jobs.get_revision(workspace.session.vault, current.result_id, 2)
+        .content["text"]
+        .count("pressure")
     )
 
 
@@ -145,13 +147,13 @@ def test_leaving_a_document_with_unsaved_edits_asks(qtbot, window, vault):
     answer(qtbot, question(qtbot, "unsavedEditsQuestion"), QMessageBox.StandardButton.Cancel)
     assert view.document.id == first and workspace.library.current_document().id == first
     assert "2.5 mg" in view.text_tab.editor.toPlainText()
-    assert jobs.latest_result(workspace.vault, first, "digitize").revision == 1
+    assert jobs.latest_result(workspace.session.vault, first, "digitize").revision == 1
 
     # Discard: the other document shows; nothing was stored.
     workspace.library.select_document(second)
     answer(qtbot, question(qtbot, "unsavedEditsQuestion"), QMessageBox.StandardButton.Discard)
     assert view.document.id == second
-    assert jobs.latest_result(workspace.vault, first, "digitize").revision == 1
+    assert jobs.latest_result(workspace.session.vault, first, "digitize").revision == 1
 
     # Save: a new revision, then the other document.
     workspace.library.select_document(first)
@@ -159,9 +161,9 @@ def test_leaving_a_document_with_unsaved_edits_asks(qtbot, window, vault):
     workspace.library.select_document(second)
     answer(qtbot, question(qtbot, "unsavedEditsQuestion"), QMessageBox.StandardButton.Save)
     assert view.document.id == second
-    saved = jobs.latest_result(workspace.vault, first, "digitize")
+    saved = jobs.latest_result(workspace.session.vault, first, "digitize")
     assert saved.revision == 2 and "2.5 mg" in saved.content["text"]
-    assert [e.action for e in read_events(workspace.vault)].count("result.edit") == 1
+    assert [e.action for e in read_events(workspace.session.vault)].count("result.edit") == 1
 
     # Quit from the menu with an edit: the same question; Cancel keeps the window open.
     type_correction(qtbot, view.text_tab.editor, "5 mg", "10 mg")
@@ -201,7 +203,7 @@ def test_cancel_keeps_the_pages_read_and_resume_reads_the_rest(qtbot, window, va
     assert row.status.text() == "Cancelled"
 
     # The pages read are kept and shown; the rest are marked, with a Resume button.
-    kept = jobs.latest_result(workspace.vault, document_id, "digitize")
+    kept = jobs.latest_result(workspace.session.vault, document_id, "digitize")
     pending = jobs.pending_pages(kept.content)
     assert pending and pending[-1] == 8 and pending[0] >= 7
     assert "boiler" in view.text_tab.editor.toPlainText().lower()
@@ -211,10 +213,10 @@ def test_cancel_keeps_the_pages_read_and_resume_reads_the_rest(qtbot, window, va
 
     qtbot.mouseClick(view.text_tab.resume_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not view.text_tab.pending_bar.isVisible(), timeout=JOB_TIMEOUT)
-    resumed = jobs.latest_result(workspace.vault, document_id, "digitize")
+    resumed = jobs.latest_result(workspace.session.vault, document_id, "digitize")
     assert (resumed.result_id, resumed.revision) == (kept.result_id, kept.revision + 1)
     assert all(page["text"] for page in resumed.content["pages"])
-    assert read_events(workspace.vault)[-2].details["resumed_pages"] == 8 - len(pending)
+    assert read_events(workspace.session.vault)[-2].details["resumed_pages"] == 8 - len(pending)
 
 
 def test_history_shows_revisions_side_by_side_and_restores(qtbot, window, corrected_document):
@@ -239,12 +241,12 @@ def test_history_shows_revisions_side_by_side_and_restores(qtbot, window, correc
     )
 
     qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
-    current = jobs.latest_result(workspace.vault, corrected_document, "digitize")
+    current = jobs.latest_result(workspace.session.vault, corrected_document, "digitize")
     assert current.revision == 3 and "presure" in current.content["text"]
     assert view.text_tab.status.text().startswith("Revision 3  ·  Restored from revision 1")
     assert "presure" in view.text_tab.editor.toPlainText()
     assert dialog.list.item(0).text().endswith("Restored from revision 1  (current)")
-    event = read_events(workspace.vault)[-1]
+    event = read_events(workspace.session.vault)[-1]
     assert (event.action, event.details["from_revision"]) == ("result.restore", 1)
     dialog.close()
 
@@ -287,7 +289,7 @@ def test_the_fields_and_the_summary_have_their_history_too(qtbot, window, vault)
     assert dialog.chosen.toPlainText() == "medication: Ramipril 5 mg"
     assert dialog.current.toPlainText() == "medication: Ramipril 2.5 mg"
     qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
-    restored = jobs.latest_result(window.workspace.vault, document_id, "extract")
+    restored = jobs.latest_result(window.workspace.session.vault, document_id, "extract")
     assert restored.revision == 3
     assert restored.content["fields"]["medication"]["value"] == "Ramipril 5 mg"
     assert view.extract_tab.result.revision == 3

@@ -36,7 +36,7 @@ def test_summary_states_its_coverage_and_opens_sections_in_place(qtbot, window, 
         and tab.result is not None,
         timeout=JOB_TIMEOUT,
     )
-    result = jobs.latest_result(workspace.vault, document_id, "summarize")
+    result = jobs.latest_result(workspace.session.vault, document_id, "summarize")
     sections = result.content["sections"]
     assert tab.section_list.topLevelItemCount() == len(sections)
     assert tab.coverage.text().startswith("Covers ")

@@ -34,7 +34,9 @@ def test_a_template_built_as_a_table_is_saved_as_json_schema_and_exported(qtbot,
     with qtbot.waitSignal(dialog.templates_changed):
         qtbot.mouseClick(dialog.findChild(QPushButton, "saveTemplate"), Qt.MouseButton.LeftButton)
 
-    (saved,) = [t for t in templates.list_templates(workspace.vault) if t.name == "Site visit"]
+    (saved,) = [
+        t for t in templates.list_templates(workspace.session.vault) if t.name == "Site visit"
+    ]
     assert saved.schema == {
         "type": "object",
         "properties": {
@@ -43,7 +45,7 @@ def test_a_template_built_as_a_table_is_saved_as_json_schema_and_exported(qtbot,
             "visit_date": {"type": "string", "format": "date"},
         },
     }
-    assert "template.create" in [e.action for e in read_events(workspace.vault)]
+    assert "template.create" in [e.action for e in read_events(workspace.session.vault)]
     combo = workspace.document_view.extract_tab.template
     assert combo.findText("Site visit") >= 0  # the Extract tab offers it at once
 
@@ -136,7 +138,7 @@ def test_settings_are_vault_settings(qtbot, workspace):
     dialog.findChild(QComboBox, "appearance").setCurrentIndex(2)
     with qtbot.waitSignal(workspace.settings_saved):
         dialog.save()
-    vault = workspace.vault
+    vault = workspace.session.vault
     assert vault.get_setting(AUTOLOCK_SETTING) == 3
     assert vault.get_setting(THREADS_SETTING) == 1
     assert vault.get_setting("ui.appearance") == "dark"

@@ -393,7 +393,7 @@ def test_new_recovery_code_from_the_vault_menu(qtbot, window, vault_home, recove
 def test_the_audit_check_dialog_pins_the_device_fingerprint(qtbot, workspace, tmp_path):
     dialog = workspace.show_audit()
     shown = dialog.findChild(QLabel, "auditFingerprint").text()
-    assert shown == f"This device's key: {workspace.vault.fingerprint}"
+    assert shown == f"This device's key: {workspace.session.vault.fingerprint}"
     supervisor = pyrage.x25519.Identity.generate()
     identity_file = tmp_path / "supervisor.key"
     identity_file.write_text(str(supervisor) + "\n")
@@ -411,14 +411,16 @@ def test_the_audit_check_dialog_pins_the_device_fingerprint(qtbot, workspace, tm
         field = check.findChild(QLineEdit, "checkFingerprint")
         field.setText(fingerprint)
         # The whole fingerprint is in view, to be compared by eye with the one on record.
-        assert field.width() > field.fontMetrics().horizontalAdvance(workspace.vault.fingerprint)
+        assert field.width() > field.fontMetrics().horizontalAdvance(
+            workspace.session.vault.fingerprint
+        )
         qtbot.mouseClick(check.findChild(QPushButton, "checkButton"), Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: result.text() != "" and not result.text().endswith("…"),
                         timeout=UNLOCK_TIMEOUT)  # fmt: skip
 
     check_with("SHA256:" + "0" * 64)  # the fingerprint on record is another device's
     assert "signed by an unknown device key" in result.text()
-    check_with(workspace.vault.fingerprint)
+    check_with(workspace.session.vault.fingerprint)
     assert "intact" in result.text() and "relative to the key" not in result.text()
     check_with("")
     assert "relative to the key inside it" in result.text()  # no pin: it says what that means
