@@ -56,7 +56,7 @@ def drop_files(window: MainWindow, paths: list[Path]) -> None:
     """A real drag enter and drop of file URLs on the window."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
-    position = QPointF(window.rect().center())
+    position = window.rect().center()  # the enter event takes whole pixels, the drop fractions
     enter = QDragEnterEvent(
         position, Qt.DropAction.CopyAction, mime,
         Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
@@ -64,7 +64,7 @@ def drop_files(window: MainWindow, paths: list[Path]) -> None:
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
     drop = QDropEvent(
-        position, Qt.DropAction.CopyAction, mime,
+        QPointF(position), Qt.DropAction.CopyAction, mime,
         Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
     )  # fmt: skip
     QApplication.sendEvent(window, drop)
