@@ -385,6 +385,7 @@ def _garbled_runs(line: str, labels: list[str]) -> list[tuple[int, int]]:
         if sum(c.isalpha() for c in wanted) < _MIN_GARBLED_LETTERS:
             continue
         best = None
+        matcher = SequenceMatcher(None, wanted)
         for first in range(len(words)):
             for last in range(first, len(words)):
                 start, end = words[first][0], words[last][1]
@@ -393,7 +394,11 @@ def _garbled_runs(line: str, labels: list[str]) -> list[tuple[int, int]]:
                 written = line[start:end].rstrip(":.;,_")
                 if label.isupper() and sum(c.islower() for c in written) * 2 > len(written):
                     continue  # OCR keeps a capitals label in capitals
-                ratio = SequenceMatcher(None, wanted, written.lower()).ratio()
+                matcher.set_seq2(written.lower())
+                # The quick ratios are upper bounds of the ratio: most runs end there, cheaply.
+                if matcher.real_quick_ratio() < _GARBLED or matcher.quick_ratio() < _GARBLED:
+                    continue
+                ratio = matcher.ratio()
                 if ratio >= _GARBLED and (best is None or ratio > best[0]):
                     best = (ratio, start, start + len(written))
         if best is not None:
