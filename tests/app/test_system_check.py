@@ -24,14 +24,12 @@ def test_this_machine_has_what_the_commands_need():
 
 
 def test_what_is_missing_is_one_sentence_with_its_install_command(monkeypatch):
-    # The machine here has everything: take CMake and one of Qt's libraries away.
-    which = shutil.which
-    monkeypatch.setattr(shutil, "which", lambda name: None if name == "cmake" else which(name))
-    find = system_check.ctypes.util.find_library
+    # Whatever this machine has: every tool and library present but CMake and one of Qt's.
+    monkeypatch.setattr(shutil, "which", lambda name: None if name == "cmake" else f"/bin/{name}")
     monkeypatch.setattr(
         system_check.ctypes.util,
         "find_library",
-        lambda name: None if name == "xcb-cursor" else find(name),
+        lambda name: None if name == "xcb-cursor" else f"lib{name}.so",
     )
     monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
     monkeypatch.setattr(system_check.sys, "platform", "linux")
