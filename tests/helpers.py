@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 
 from app.vault import Vault
 from app.vault.documents import store_document
+from app.vault.keyslots import KdfParams
+
+# Unlock cost is not what these tests are about; a cheap KDF keeps many unlocks fast.
+FAST_KDF = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
 
 
 @dataclass(frozen=True)
@@ -31,3 +36,16 @@ def add_text_documents(vault: Vault, count: int, start: int = 0, words: str = ""
             )
         ids.append(document_id)
     return ids
+
+
+def kill_and_read(child: subprocess.Popen, output: bytes) -> str:
+    """SIGKILL a child that writes to pipes; all it wrote to stdout (after `output`, what was
+    read before the kill). A traceback on its stderr fails the test."""
+    child.kill()
+    output += child.stdout.read()
+    stderr = child.stderr.read().decode()
+    child.wait()
+    child.stdout.close()
+    child.stderr.close()
+    assert "Traceback" not in stderr, stderr
+    return output.decode()

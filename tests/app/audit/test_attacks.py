@@ -33,14 +33,13 @@ from app.errors import (
 from app.jobs import digitize, export_result
 from app.jobs.runner import JobRunner
 from app.paths import Home
-from app.vault import Vault, keyslots
+from app.vault import Vault
 from app.vault.documents import record_view, search
 from tests.app.test_cli import fieldscribe, one_line_error
 from tests.conftest import PASSPHRASE
-from tests.helpers import add_text_documents
+from tests.helpers import FAST_KDF, add_text_documents
 
 # Key derivation is not what these tests are about where a second vault is made.
-FAST_KDF = keyslots.KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
 
 
 @pytest.fixture(scope="module")

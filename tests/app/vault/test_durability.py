@@ -14,13 +14,11 @@ import pytest
 from app.audit import log
 from app.paths import Home
 from app.vault import Vault
-from app.vault.keyslots import KdfParams
 from tests.app.vault.durability_child import document_text
+from tests.helpers import FAST_KDF, kill_and_read
 
 ROOT = Path(__file__).resolve().parents[3]
 KILLS = 32
-# Unlock cost is not what this test is about; a cheap KDF keeps 32 restarts fast.
-FAST_KDF = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
 
 
 def _run_until_killed(home: Path, passphrase_file: Path, first: int, seconds: float) -> list[int]:
@@ -39,16 +37,8 @@ def _run_until_killed(home: Path, passphrase_file: Path, first: int, seconds: fl
             if not chunk:
                 break
             output += chunk
-    child.kill()
-    output += child.stdout.read()
-    stderr = child.stderr.read().decode()
-    child.wait()
-    child.stdout.close()
-    child.stderr.close()
-    assert "Traceback" not in stderr, stderr
-    return [
-        int(line.split()[1]) for line in output.decode().splitlines() if line.startswith("ack ")
-    ]
+    written = kill_and_read(child, output)
+    return [int(line.split()[1]) for line in written.splitlines() if line.startswith("ack ")]
 
 
 @pytest.mark.slow

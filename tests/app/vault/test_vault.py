@@ -16,9 +16,7 @@ from app.paths import Home
 from app.vault import Vault, keyslots
 from app.vault.documents import store_document
 from tests.conftest import PASSPHRASE
-from tests.helpers import TextPage
-
-FAST_KDF = keyslots.KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
+from tests.helpers import FAST_KDF, TextPage
 
 
 def file_bytes(home: Home) -> dict[str, bytes]:
