@@ -133,7 +133,7 @@ def _read(spec: FieldSpec, index: int, text: str, block: Block) -> Candidate | N
             return None
         value: Any = [_item_value(spec.schema.get("items", {}), text[s:e]) for s, e in items]
         return Candidate(value, items[0][0], items[-1][1], True, mention, rank=-1)
-    if spec.kind in ("text", "object"):
+    if spec.kind in ("text", "address", "object"):  # a labelled address is kept as written
         start, end = _first_item(text, start, end) if block.below else (start, end)
         if start >= end or is_heading(text[start:end]):
             return None

@@ -226,6 +226,18 @@ def test_typed_values_keep_their_meaning():
         assert fill(f"Patient: {name}\n", props)["patient"].value == name
 
 
+def test_a_labelled_address_is_kept_as_written():
+    props = {"site": {"type": "string", "x-kind": "address", "title": "Site address"}}
+    for address in ("7 Mill Lane, Flat 2, Exeter", "Flat 2, 7 Mill Lane", "Mühlenweg 12, Kiel",
+                    "1400 Elm St NW, Suite 300"):  # fmt: skip
+        assert fill(f"Site address: {address}\nInspector: A. Person\n", props)["site"].value == (
+            address
+        )
+    # Without a label, an address is still found by its shape in prose.
+    prose = "We called at 7 Mill Lane, Exeter on Monday.\n"
+    assert fill(prose, props)["site"].value == "7 Mill Lane, Exeter"
+
+
 def test_dates_in_each_order_and_two_digit_years_in_the_past():
     prop = {"date": {"type": "string", "format": "date"}}
     assert fill("Date: 2026-03-04\n", prop)["date"].value == "2026-03-04"
