@@ -75,6 +75,17 @@ def _citation_line() -> re.Pattern[str]:
     return re.compile(rf"^\s*({citation['code']})((?:[\s,;]+(?:{qualifiers}))*)\s*$", re.IGNORECASE)
 
 
+def any_of(words: list[str]) -> str:
+    """A regular-expression group matching any of `words`, the longest tried first."""
+    return "(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + ")"
+
+
+@functools.cache
+def deadline_cues() -> re.Pattern[str]:
+    """Words that make a date a deadline ("correct by", "re-inspection due")."""
+    return re.compile(rf"\b{any_of(lexicon()['citation']['deadline_cues'])}\b", re.IGNORECASE)
+
+
 def citation_code(line: str) -> str | None:
     """The regulation or code section a line consists of ("3.125(a) Repeat" -> "3.125(a)")."""
     match = _citation_line().match(line)
@@ -191,6 +202,8 @@ def _is_dated_entry(line: str) -> bool:
     if not dates:
         return False
     prefix = stripped[: dates[0].start]
+    if deadline_cues().search(prefix):  # "Re-inspection due: <date>" is a deadline, no entry
+        return False
     return not prefix or _ENTRY_PREFIX.fullmatch(prefix) is not None
 
 

@@ -30,10 +30,13 @@ from typing import Any
 
 from app.cancel import CancelToken
 from app.engine import ContextOverflow, Engine
+from app.jobs.fieldparse import find_dates
 from app.jobs.grounding import CITATION, SourceFacts, collapse_spaces, find_facts
 from app.jobs.sections import (
     Section,
+    any_of,
     citation_code,
+    deadline_cues,
     join_wrapped_lines,
     lexicon,
     section_kind,
@@ -139,26 +142,16 @@ def score_sentence(sentence: str) -> float:
     return score
 
 
-def _any_of(words: list[str]) -> str:
-    """A regular-expression group matching any of `words`, the longest tried first."""
-    return "(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + ")"
-
-
 @functools.cache
 def _vital_terms() -> re.Pattern[str]:
-    terms = _any_of(lexicon()["vital_and_lab_terms"])
+    terms = any_of(lexicon()["vital_and_lab_terms"])
     return re.compile(rf"\b{terms}(?:e?s)?\b", re.IGNORECASE)
-
-
-@functools.cache
-def _deadline_cues() -> re.Pattern[str]:
-    return re.compile(rf"\b{_any_of(lexicon()['citation']['deadline_cues'])}\b", re.IGNORECASE)
 
 
 @functools.cache
 def _dose() -> re.Pattern[str]:
     """A word, then an amount in a dose unit: "levothyroxine 0.075 mg", "povidone 7%"."""
-    units = _any_of(lexicon()["dose_units"])
+    units = any_of(lexicon()["dose_units"])
     return re.compile(
         rf"[A-Za-z][\w/-]*[ \t]+(?:\([^)]{{0,30}}\)[ \t]+)?\d+(?:[.,]\d+)?(?:/\d+)?"
         rf"[ \t]?(?:{units})(?![A-Za-z])",
@@ -246,12 +239,14 @@ def _rank(
     if kind == "diagnoses" and line_start:
         return _Unit(start, end, sentence, 100.0, required=True)
     if kind == "citation":
-        if _deadline_cues().search(sentence):
+        if deadline_cues().search(sentence):
             return _Unit(start, end, sentence, 100.0, required=True)
         if start == _first_sentence_start(section):
             return _Unit(start, end, sentence, 90.0, required=True)
         return _Unit(start, end, sentence, 10.0 + score)
     if dose:
+        return _Unit(start, end, sentence, 95.0, required=True)
+    if deadline_cues().search(sentence) and find_dates(sentence):  # "Re-inspection due: <date>"
         return _Unit(start, end, sentence, 95.0, required=True)
     if kind == "medications":
         return _Unit(start, end, sentence, 60.0)
@@ -413,7 +408,7 @@ def _stem(word: str) -> str:
 
 @functools.cache
 def _negations() -> re.Pattern[str]:
-    return re.compile(rf"\b{_any_of(lexicon()['negations'])}\b", re.IGNORECASE)
+    return re.compile(rf"\b{any_of(lexicon()['negations'])}\b", re.IGNORECASE)
 
 
 @functools.cache

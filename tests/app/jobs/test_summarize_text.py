@@ -221,6 +221,18 @@ def test_an_inspection_report_keeps_every_cited_section_with_its_finding_and_dea
     assert result.ungrounded == []
 
 
+def test_a_form_keeps_its_deadline_even_when_the_summary_is_short():
+    form = (
+        "Fire Door Survey\nSurveyor: A. Person\nSurvey date: 02/02/2027\nBlock: East wing\n"
+        "Doors checked: 14 of 14\nDoor 3 closer slow, wedge removed from stair door.\n"
+        "Outcome: minor works needed\nRe-inspection due: 09/03/2027\n"
+    )
+    result = summarize_text(form, None)
+    assert "Re-inspection due: 09/03/2027" in result.summary
+    # A deadline line is no dated entry of its own: it stays in the section it belongs to.
+    assert not any(s["title"].startswith("Re-inspection") for s in result.sections)
+
+
 @pytest.mark.slow
 def test_the_default_model_rewordings_are_checked_before_use(engine):
     case = case_file(3, visits=2)
