@@ -32,6 +32,8 @@ _ITEM_GAP = 2
 # A gap between them with ink in at most this share of its columns is paper (ticks, dotted
 # leaders); more is text that detection missed. On 12 dev forms: a fifth fewer rows re-read.
 _INKED_GAP = 0.5
+# A row of ink this much inside a detection's box is part of what the detection read.
+_WITHIN = 0.9
 # An image this many times wider than high, whose one line of ink fills it, is read as a line.
 _STRIP_RATIO = 4
 
@@ -116,6 +118,8 @@ def _with_ink_lines(
     for x0, y0, x1, y1 in found:
         _check(cancel)
         inside = [d for d in kept if _centre_in(d, x0, y0, x1, y1)]
+        if not inside and any(_within(d, x0, y0, x1, y1) for d in kept):
+            continue  # descenders and a ruled line under a line that detection has read
         if _separate_items(inside, mask[y0:y1, x0:x1], x0):
             continue
         sure = inside and min(d.confidence for d in inside) >= REVIEW_BELOW
@@ -151,6 +155,14 @@ def _separate_items(detections: list[Detection], mask: np.ndarray, left: int) ->
 def _centre_in(detection: Detection, x0: int, y0: int, x1: int, y1: int) -> bool:
     cx, cy = detection.quad.mean(axis=0)
     return x0 <= cx <= x1 and y0 <= cy <= y1
+
+
+def _within(detection: Detection, x0: int, y0: int, x1: int, y1: int) -> bool:
+    """Whether the row of ink (x0, y0, x1, y1) lies inside the detection's box."""
+    left, top = detection.quad.min(axis=0)
+    right, bottom = detection.quad.max(axis=0)
+    overlap = max(0.0, min(x1, right) - max(x0, left)) * max(0.0, min(y1, bottom) - max(y0, top))
+    return overlap >= _WITHIN * (x1 - x0) * (y1 - y0)
 
 
 def _coverage(
