@@ -48,6 +48,8 @@ Progress = Callable[[int, int, str], None]
 TokenCallback = Callable[[str], None]
 
 LENGTH_RATIO = 1 / 3  # the summary has at most this share of the source's words
+# ... or this many words, for a short note: a third of a hundred words cannot hold its plan.
+MIN_LIMIT_WORDS = 60
 _CUES = re.compile(
     r"\b(?:start(?:ed)?|commenced|prescribed|increased|reduced|decreased|stopped|discontinued|"
     r"changed|switched|diagnos\w*|found|noted|observed|showed|revealed|new|worse\w*|improv\w*|"
@@ -511,7 +513,11 @@ def summarize_text(
     progress = progress or (lambda done, total, message: None)
     joined = join_wrapped_lines(text)
     sections = split_sections(joined)
-    provenance: dict[str, Any] = {"method": "extractive", "length_ratio": LENGTH_RATIO}
+    provenance: dict[str, Any] = {
+        "method": "extractive",
+        "length_ratio": LENGTH_RATIO,
+        "min_words": MIN_LIMIT_WORDS,
+    }
     if not sections:
         return SummaryResult("", [], [], provenance)
     kinds = [section_kind(section) for section in sections]
@@ -521,7 +527,8 @@ def summarize_text(
     units = [
         _units(section, kind, boiler, cancel) for section, kind in zip(sections, kinds, strict=True)
     ]
-    chosen = _plan(sections, units, int(len(text.split()) * LENGTH_RATIO))
+    limit = max(MIN_LIMIT_WORDS, int(len(text.split()) * LENGTH_RATIO))
+    chosen = _plan(sections, units, limit)
     if compress is None:
         compress = engine is not None and model_may_reword(engine)
 

@@ -1,4 +1,5 @@
-"""Summaries: every visit's key fact kept, nothing invented, at most a third of the source's words,
+"""Summaries: every visit's key fact kept, nothing invented, at most a third of the source's words
+(or MIN_LIMIT_WORDS for a short note),
 boilerplate once at most (here: never), every line citing its section; clinical notes and
 inspection reports by kind of section; model rewordings checked before they are kept."""
 
@@ -16,6 +17,7 @@ from app.jobs.grounding import SourceFacts, ungrounded
 from app.jobs.summarize_text import (
     MEASURED_REWORDINGS,
     MIN_KEPT_SHARE,
+    MIN_LIMIT_WORDS,
     _faithful,
     model_may_reword,
     summarize_text,
@@ -28,7 +30,8 @@ def _check(case, result):
     for visit in case.visits:
         assert all(term.lower() in summary for term in visit.key_terms), (visit, result.summary)
     assert result.ungrounded == [] == ungrounded(result.summary, case.text)
-    assert len(re.sub(r"\[S\d+\]", " ", result.summary).split()) <= len(case.text.split()) / 3
+    words = len(re.sub(r"\[S\d+\]", " ", result.summary).split())
+    assert words <= max(MIN_LIMIT_WORDS, len(case.text.split()) / 3)
     for sentence in case.boilerplate:
         assert sentence.lower()[:40] not in summary
     ids = {section["id"] for section in result.sections}
@@ -231,6 +234,22 @@ def test_a_form_keeps_its_deadline_even_when_the_summary_is_short():
     assert "Re-inspection due: 09/03/2027" in result.summary
     # A deadline line is no dated entry of its own: it stays in the section it belongs to.
     assert not any(s["title"].startswith("Re-inspection") for s in result.sections)
+
+
+def test_a_short_note_keeps_its_plan():
+    # A third of this note's 72 words is taken by the title and the required doses alone.
+    note = (
+        "# Home visit 04/01/2027: Mrs Example\n\n## Background\n\nMrs Example, 81, lives with "
+        "her son. Heart failure, treated with Furosemide 40 mg once daily and Bisoprolol 2.5 mg "
+        "daily.\n\n## Seen\n\nWalking with a frame since the winter. Blood pressure 138/84, "
+        "pulse 76. Sleeping poorly, no pain today. Bathroom floor slippery, mat removed during "
+        "the visit.\n\n## Plan\n\n- Occupational therapy referral for a bath board.\n"
+        "- Next visit in 2 weeks.\n"
+    )
+    summary = summarize_text(note, None).summary
+    assert "Furosemide 40 mg once daily" in summary and "Bisoprolol 2.5 mg daily" in summary
+    assert "Occupational therapy referral for a bath board" in summary
+    assert "Next visit in 2 weeks" in summary
 
 
 @pytest.mark.slow
