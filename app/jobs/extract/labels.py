@@ -16,6 +16,8 @@ from typing import Any
 from app.jobs.extract.layout import (
     Block,
     Line,
+    below_in_column,
+    column_x,
     continued,
     later_label,
     ocr_lines,
@@ -298,13 +300,18 @@ def box_blocks(
                 label = line.text[label_start:label_end]
                 at = line.start
                 written = line.text[rest.end() : value_end]
-                if written.strip() and not any(c.isalnum() for c in written):
-                    continue  # "DEPTH, WIDTH, LENGTH": labels listed in a title
-                if rest.end() < value_end:
+                if any(c.isalnum() for c in written):
                     end = continued(text, lines, index, at + rest.end(), at + value_end, is_label)
                     blocks.append(Block(label, at + label_start, at + label_end,
                                         at + rest.end(), end))  # fmt: skip
-                elif number + 1 == len(found):  # the label alone at the line's end
+                elif number + 1 < len(found):
+                    # One of a row of labels ("DEPTH, WIDTH, LENGTH"): its value is under it,
+                    # in its own column of the row below.
+                    span = below_in_column(lines, index, *_column(lines, index, found, number),
+                                           is_label)  # fmt: skip
+                    if span is not None:
+                        blocks.append(Block(label, at + label_start, at + label_end, *span))
+                elif not written.strip():  # the label alone at the line's end
                     for value in right_or_below(lines, index, is_label):
                         end = value.start + later_label(value.text, 0, len(value.text))
                         end = continued(text, lines, lines.index(value), value.start, end, is_label)
@@ -312,6 +319,22 @@ def box_blocks(
                                             end))  # fmt: skip
         blocks += _two_line_labels(text, lines, patterns, labels, is_label)
     return blocks
+
+
+def _column(
+    lines: list[Line], index: int, found: list[tuple[int, int]], number: int
+) -> tuple[float, float]:
+    """The column of the `number`-th label of a row of labels on `lines[index]` (not the last):
+    from halfway back to the label before it (a little left of it when first) to where the
+    next label starts."""
+    line = lines[index]
+    height = max(1.0, line.box[3] - line.box[1])
+    label_left = column_x(line, found[number][0])
+    if number:
+        left = (column_x(line, found[number - 1][1]) + label_left) / 2
+    else:
+        left = label_left - 2 * height
+    return left, column_x(line, found[number + 1][0])
 
 
 def _two_line_labels(

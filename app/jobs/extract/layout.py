@@ -5,7 +5,7 @@ In text: `Label: value`, `Label - value`, `- label: value`, `Label # value`, `La
 several labels on one line ("Name: … Date: …"), and a heading alone on its line ("ALLERGIES:")
 whose value is the lines below it, up to the next heading. On OCR pages the boxes are used as
 well: a label box's value is the text right of it on its line, else the nearest box below it,
-stopping at the next label.
+stopping at the next label; a row of labels has each one's value in its column below it.
 """
 
 from __future__ import annotations
@@ -243,3 +243,44 @@ def continued(
             break
         value_end, bottom = following.start + len(following.text.rstrip()), b1
     return value_end
+
+
+def column_x(line: Line, offset: int) -> float:
+    """Where character `offset` of an OCR line sits across its box, read from the characters'
+    share of the line (print is near enough to even widths)."""
+    x0, _, x1, _ = line.box
+    return x0 + (x1 - x0) * offset / max(1, len(line.text))
+
+
+def below_in_column(
+    lines: list[Line], index: int, left: float, right: float, is_label
+) -> tuple[int, int] | None:
+    """The value under one label of a row of labels (`left`..`right` its column on the page):
+    on the nearest line below that has words in that column, the run of words whose middles
+    lie in it, as a span of the document text; None when that run is a label itself. OCR runs
+    a row of cells into one line ("12 4 Blue"), so the words, not the line, are matched."""
+    _, y0, _, y1 = lines[index].box
+    height = max(1.0, y1 - y0)
+    nearest = None
+    for other in lines:
+        a0, b0, a1, b1 = other.box
+        if other is lines[index] or b0 < y1 - 0.3 * height or b0 - y1 > 2.5 * height:
+            continue
+        words = [
+            m for m in re.finditer(r"\S+", other.text)
+            if left <= column_x(other, (m.start() + m.end()) / 2) < right
+        ]  # fmt: skip
+        if words and (nearest is None or b0 < nearest[0]):
+            nearest = (b0, other, words)
+    if nearest is None:
+        return None
+    _, other, words = nearest
+    # The first run of neighbouring words in the column (a gap of words outside it ends it).
+    run = [words[0]]
+    for word in words[1:]:
+        if other.text[run[-1].end() : word.start()].strip():
+            break
+        run.append(word)
+    start, end = other.start + run[0].start(), other.start + run[-1].end()
+    value = Line(other.text[run[0].start() : run[-1].end()], start, other.box)
+    return None if is_label(value) else (start, end)

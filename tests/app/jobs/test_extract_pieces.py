@@ -115,6 +115,18 @@ def test_a_row_of_column_labels_has_its_values_below():
     assert [fields[n].value for n in ("alloy", "glaze")] == ["A2", "Gloss"]
 
 
+def test_a_row_of_labels_read_as_one_line_has_each_value_in_its_column_below():
+    text, pages = ocr_page([
+        ("SHELF NO. BIN NO. AISLE", [10, 10, 250, 24]),  # three labels OCR ran into one line
+        ("B-12 7 North", [10, 28, 250, 42]),  # and their three values below them, likewise
+    ])  # fmt: skip
+    props = {n: {"type": "string", "title": t} for n, t in
+             [("shelf", "SHELF NO"), ("bin", "BIN NO"), ("aisle", "AISLE")]}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert [fields[n].value for n in ("shelf", "bin")] == ["B-12", "7"]
+    assert fields["shelf"].grounded and fields["bin"].grounded
+
+
 def test_ocr_labels_with_a_wrong_letter_and_later_labels_on_the_line():
     text, pages = ocr_page([
         ("INSPECTQR CODE: K-12", [10, 10, 200, 24]),
