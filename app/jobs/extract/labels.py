@@ -269,7 +269,12 @@ def box_blocks(
     """Labels on OCR pages, read by the boxes: a line that starts with a field's label has its
     value in the rest of the line, or (the label alone) in the line right of it or below it."""
     blocks = []
-    patterns = [(label, label_pattern(label)) for spec in specs for label in spec.labels]
+    # A field the template labels in capitals has every label of it looked for in capitals:
+    # OCR keeps a printed "COMPOUND" in capitals, so "this compound is" is prose, not it.
+    patterns = [
+        (label.upper() if _in_capitals(spec) else label, label_pattern(label))
+        for spec in specs for label in spec.labels
+    ]  # fmt: skip
     # Only labels as the template writes them are looked for garbled: a property's name
     # ("wall_finish") says nothing of how the form writes it.
     labels = [
@@ -383,8 +388,11 @@ def _label_runs(
     order along the line; a label OCR garbled beyond the confusable letters ("GAUGE WIDTH" written
     "GAUCE WIDTH") is found by its likeness to the words of the line."""
     matches = []
-    for _, pattern in patterns:
-        matches += [(m.start(), m.end()) for m in pattern.finditer(line) if m.end() > m.start()]
+    for label, pattern in patterns:
+        matches += [
+            (m.start(), m.end()) for m in pattern.finditer(line)
+            if m.end() > m.start() and not (label.isupper() and _mostly_lower(m[0]))
+        ]  # fmt: skip
     kept: list[tuple[int, int]] = []
     for start, end in sorted(matches, key=lambda m: m[0] - m[1]):
         if all(end <= s or start >= e for s, e in kept):
@@ -393,6 +401,17 @@ def _label_runs(
         if all(end <= s or start >= e for s, e in kept):
             kept.append((start, end))
     return sorted(kept)
+
+
+def _in_capitals(spec: FieldSpec) -> bool:
+    """Whether the template writes the field's label in capitals ("BATCH NO")."""
+    written = [*spec.schema.get("x-labels", []), spec.schema.get("title", "")]
+    written = [label for label in written if any(c.isalpha() for c in label)]
+    return bool(written) and all(label.isupper() for label in written)
+
+
+def _mostly_lower(written: str) -> bool:
+    return sum(c.islower() for c in written) * 2 > sum(c.isalpha() for c in written)
 
 
 _GARBLED = 0.84  # how alike a run of a line's words must be to a label to be taken for it
@@ -415,7 +434,7 @@ def _garbled_runs(line: str, labels: list[str]) -> list[tuple[int, int]]:
                 if end - start > len(wanted) + 3:
                     break
                 written = line[start:end].rstrip(":.;,_")
-                if label.isupper() and sum(c.islower() for c in written) * 2 > len(written):
+                if label.isupper() and _mostly_lower(written):
                     continue  # OCR keeps a capitals label in capitals
                 matcher.set_seq2(written.lower())
                 # The quick ratios are upper bounds of the ratio: most runs end there, cheaply.

@@ -127,6 +127,18 @@ def test_a_row_of_labels_read_as_one_line_has_each_value_in_its_column_below():
     assert fields["shelf"].grounded and fields["bin"].grounded
 
 
+def test_a_capitals_label_in_lower_case_inside_a_sentence_is_prose():
+    text, pages = ocr_page([
+        ("REMARKS: The sample was cut to the gauge marked.", [10, 10, 400, 24]),
+        ("GAUGE: 14", [10, 30, 90, 44]),
+    ])  # fmt: skip
+    props = {n: {"type": "string", "title": t} for n, t in
+             [("remarks", "REMARKS"), ("gauge", "GAUGE")]}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["remarks"].value == "The sample was cut to the gauge marked"
+    assert fields["gauge"].value == "14"
+
+
 def test_ocr_labels_with_a_wrong_letter_and_later_labels_on_the_line():
     text, pages = ocr_page([
         ("INSPECTQR CODE: K-12", [10, 10, 200, 24]),
