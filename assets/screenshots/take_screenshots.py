@@ -23,8 +23,7 @@ from PySide6.QtCore import QEventLoop, Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QGuiApplication, QTextCursor  # noqa: E402
 
 from app.paths import Home, assets_dir  # noqa: E402
-from app.vault import Vault  # noqa: E402
-from app.vault.documents import list_documents  # noqa: E402
+from app.session import Session  # noqa: E402
 from ui.app import open_main_window  # noqa: E402
 
 PASSPHRASE = "screenshot passphrase"
@@ -71,7 +70,7 @@ def select_text(editor, passage: str) -> None:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Home(Path(tmp) / "home")
-        Vault.create(home, PASSPHRASE)[0].lock()
+        Session.create(home, PASSPHRASE)[0].close("screenshot set-up")
         window = open_main_window(argparse.Namespace(home=str(home.root)))
         window.setWindowState(Qt.WindowState.WindowNoState)  # not maximized on a small screen
         window.resize(1280, 800)
@@ -88,7 +87,7 @@ def main() -> None:
                              if path.suffix != ".py"])  # fmt: skip
         wait_until(lambda: len(workspace.job_panel.rows) == 6
                    and not workspace.jobs.active_jobs(), timeout=300)  # fmt: skip
-        names = {d.name: d.id for d in list_documents(workspace.vault)}
+        names = {d.name: d.id for d in workspace.session.documents()}
 
         # The handwritten note: a line selected in the text is outlined on the scan.
         workspace.library.select_document(names["handwritten-note.png"])
