@@ -196,7 +196,9 @@ def _kind(name: str, prop: Mapping[str, Any]) -> str:
         return prop["x-kind"]
     if "pattern" in prop:
         return "pattern"
-    if re.search(r"\bunits?\b", text):  # "weight with its unit, as written": the measure itself
+    # "weight with its unit, as written": the measure itself; a label the description quotes
+    # ('the form's "UNIT PRICE"') asks for no unit.
+    if re.search(r"\bunits?\b", re.sub(r"\"[^\"]*\"|“[^”]*”", " ", text)):
         return "quantity"
     return "text"
 

@@ -139,6 +139,14 @@ def test_a_capitals_label_in_lower_case_inside_a_sentence_is_prose():
     assert fields["gauge"].value == "14"
 
 
+def test_a_label_the_description_quotes_asks_for_no_unit():
+    text, pages = ocr_page([("CARTON UNITS: 2,400", [10, 10, 200, 24])])
+    props = {"carton_units": {
+        "type": "string", "title": "CARTON UNITS",
+        "description": 'What the form gives for "CARTON UNITS".'}}  # fmt: skip
+    assert fill(text, props, pages=pages)["carton_units"].value == "2,400"
+
+
 def test_ocr_labels_with_a_wrong_letter_and_later_labels_on_the_line():
     text, pages = ocr_page([
         ("INSPECTQR CODE: K-12", [10, 10, 200, 24]),
