@@ -33,6 +33,8 @@ THRESHOLD = 0.8
 _REST = re.compile(r"[)\]]?[ \t]*[:#=.\-–—_]*[ \t]*")
 # Words written between a label and a colon: the label written is longer than the field's.
 _LABEL_TAIL = re.compile(r"(?P<tail>(?:[ \t]+[^\W\d][\w.&/'-]*){1,3})[ \t]*:")
+# A bracket after a label qualifies it (a unit, "(s)", "(check one)"), at a line's end.
+_QUALIFIER = re.compile(r"\([^()]{0,30}\)?")
 _ITEM_MARK = re.compile(r"[ \t]*(?:\(?\d{1,2}[.)]|[-*•])[ \t]+")
 _SENTENCE_END = re.compile(r"\.(?=[ \t]+[A-Z])")
 _ITEM_SPLIT = re.compile(r";|,(?![^()]*\))|\.(?=[ \t]+[A-Z])")
@@ -305,6 +307,8 @@ def box_blocks(
                 label = line.text[label_start:label_end]
                 at = line.start
                 written = line.text[rest.end() : value_end]
+                if _QUALIFIER.fullmatch(written.strip()):  # "WEIGHT (kg)": the label's unit
+                    written = ""
                 if any(c.isalnum() for c in written):
                     end = continued(text, lines, index, at + rest.end(), at + value_end, is_label)
                     blocks.append(Block(label, at + label_start, at + label_end,
@@ -316,7 +320,7 @@ def box_blocks(
                                            is_label)  # fmt: skip
                     if span is not None:
                         blocks.append(Block(label, at + label_start, at + label_end, *span))
-                elif not written.strip():  # the label alone at the line's end
+                else:  # the label alone at its line's end
                     for value in right_or_below(lines, index, is_label):
                         end = value.start + later_label(value.text, 0, len(value.text))
                         end = continued(text, lines, lines.index(value), value.start, end, is_label)

@@ -147,6 +147,15 @@ def test_a_label_the_description_quotes_asks_for_no_unit():
     assert fill(text, props, pages=pages)["carton_units"].value == "2,400"
 
 
+def test_a_bracket_after_a_label_qualifies_it():
+    text, pages = ocr_page([
+        ("WEIGHT (kg)", [10, 10, 110, 24]),
+        ("62", [200, 10, 230, 24]),  # the value, right of its label and its unit
+    ])  # fmt: skip
+    fields = fill(text, {"weight": {"type": "string", "title": "WEIGHT"}}, pages=pages)
+    assert fields["weight"].value == "62"
+
+
 def test_ocr_labels_with_a_wrong_letter_and_later_labels_on_the_line():
     text, pages = ocr_page([
         ("INSPECTQR CODE: K-12", [10, 10, 200, 24]),
