@@ -421,6 +421,7 @@ class RecoveryCodePage(QWidget):
             objectName="recoveryStored",
         )
         self.continue_button = QPushButton("Continue", objectName="recoveryContinue")
+        self.continue_button.setAutoDefault(True)  # Return presses it once it has the focus
         self.continue_button.setEnabled(False)
         self.stored.toggled.connect(self.continue_button.setEnabled)
         self.continue_button.clicked.connect(self._confirm)

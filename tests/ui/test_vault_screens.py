@@ -68,7 +68,8 @@ def test_first_run_creates_a_vault_and_shows_the_recovery_code_once(qtbot, tmp_p
     assert len(code) > 20
     assert not recovery.continue_button.isEnabled()  # only after "I have stored it"
     recovery.stored.setChecked(True)
-    qtbot.mouseClick(recovery.continue_button, Qt.MouseButton.LeftButton)
+    recovery.continue_button.setFocus()  # as Tab leaves it, from the tick box
+    qtbot.keyClick(recovery.continue_button, Qt.Key.Key_Return)
     assert window.workspace is not None
     assert recovery.code.text() == ""  # not kept once confirmed
     assert [e.action for e in read_events(window.session.vault)] == ["vault.create"]
