@@ -309,6 +309,8 @@ def box_blocks(
                 written = line.text[rest.end() : value_end]
                 if _QUALIFIER.fullmatch(written.strip()):  # "WEIGHT (kg)": the label's unit
                     written = ""
+                if _caps_title(label, line.text[label_end : rest.end()], written):
+                    continue
                 if any(c.isalnum() for c in written):
                     end = continued(text, lines, index, at + rest.end(), at + value_end, is_label)
                     blocks.append(Block(label, at + label_start, at + label_end,
@@ -328,6 +330,15 @@ def box_blocks(
                                             end))  # fmt: skip
         blocks += _two_line_labels(text, lines, patterns, labels, is_label)
     return blocks
+
+
+def _caps_title(label: str, separator: str, written: str) -> bool:
+    """A label in capitals run on, with no separator, by more words in capitals ("PART NO
+    ASSEMBLY DRAWING"): a title or a row of labels, not a label and its value."""
+    return (
+        not separator.strip() and label.isupper() and written.isupper()
+        and len(written.split()) > 1 and not any(c.isdigit() for c in written)
+    )  # fmt: skip
 
 
 def _column(

@@ -156,6 +156,12 @@ def test_a_bracket_after_a_label_qualifies_it():
     assert fields["weight"].value == "62"
 
 
+def test_a_title_in_capitals_that_starts_with_a_label_is_no_value():
+    text, pages = ocr_page([("PART NO ASSEMBLY DRAWING", [10, 10, 260, 24])])
+    fields = fill(text, {"part": {"type": "string", "title": "PART NO"}}, pages=pages)
+    assert fields["part"].value is None
+
+
 def test_ocr_labels_with_a_wrong_letter_and_later_labels_on_the_line():
     text, pages = ocr_page([
         ("INSPECTQR CODE: K-12", [10, 10, 200, 24]),
