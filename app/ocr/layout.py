@@ -15,6 +15,9 @@ from app.ocr.engine import Detection
 # Fragments on one line further apart than this many line heights are separate lines (a form's
 # "Name: …      Date: …" stays two lines, a handwritten word gap does not split a line).
 _SAME_LINE_MAX_GAP = 3.0
+# A fragment more than this many times as tall as a line, or as short, is no part of it: a stamp
+# or a number printed large or turned beside a line of the form is read as a line of its own.
+_SAME_LINE_MAX_HEIGHTS = 2.0
 # A gutter between columns is at least this many line heights wide and has 2+ lines each side.
 _GUTTER_MIN = 1.5
 _COLUMN_MIN_LINES = 2
@@ -75,6 +78,7 @@ class Line:
         gap = max(fragment.x0 - self.x1, self.x0 - fragment.x1)
         return (
             vertical_overlap > 0.5 * min(height, self.height)
+            and max(height, self.height) <= _SAME_LINE_MAX_HEIGHTS * min(height, self.height)
             and gap < _SAME_LINE_MAX_GAP * max(height, self.height)
             and -gap < 0.3 * min(fragment.x1 - fragment.x0, self.x1 - self.x0)
         )

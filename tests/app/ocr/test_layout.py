@@ -44,6 +44,16 @@ def test_far_apart_fields_on_one_row_stay_separate_lines_left_to_right():
     assert _texts(reading_order(fragments)) == [["Name: Okafor", "Date: 12/03"]]
 
 
+def test_a_number_printed_tall_beside_a_line_is_a_line_of_its_own():
+    # A stamp or a turned number level with a form's line, a few heights along it.
+    fragments = [
+        _fragment("Sent to: R. Okafor", 50, 100, 300),
+        _fragment("40213377", 450, 60, 60, height=140),
+    ]
+    texts = [text for paragraph in _texts(reading_order(fragments)) for text in paragraph]
+    assert sorted(texts) == ["40213377", "Sent to: R. Okafor"]
+
+
 def test_a_blank_line_starts_a_new_paragraph():
     fragments = [
         _fragment("first", 50, 100, 200),
