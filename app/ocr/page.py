@@ -17,7 +17,8 @@ LINE_CLASSIFIER_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 
 # Bumped whenever preprocessing or layout changes what the same image yields (provenance).
 # 2: handwriting lines found in the ink and read whole (app/ocr/lines.py).
-# 3: a fragment much taller or shorter than a line is a line of its own (app/ocr/layout.py).
+# 3: a fragment much taller or shorter than a line is a line of its own (app/ocr/layout.py);
+#    a row of ink inside a detection's box is part of what it read (app/ocr/reading.py).
 PIPELINE_VERSION = 3
 
 # Lines below this are kept but flagged for a person to check. On handwritten notes it flags
