@@ -143,7 +143,7 @@ def extract_fields(
         open_fields[index] = _distinct(candidates)[:MAX_OPTIONS]
         single = open_fields[index][0] if len(open_fields[index]) == 1 else None
         # Nothing to choose between; but a sentence that merely mentions a free-text field
-        # ("tolerated the procedure well") is not its value: only the model may pick it.
+        # ("came through the operation well") is not its value: only the model may pick it.
         if single is not None and (single.strong or spec.kind not in ("text", "object")):
             chosen = single
             results[spec.name] = field_result(spec, text, chosen, "label")

@@ -228,7 +228,7 @@ def _items(text: str, start: int, end: int, below: bool, label: str) -> list[tup
 
 def _is_item(piece: str) -> bool:
     """A list item, not "none" nor a clause of prose that happens to sit between commas
-    ("which he has not been using", "however")."""
+    ("which she stopped taking", "however")."""
     words = piece.lower().split()
     if not words or piece.strip().lower() in ("none", "nil", "n/a"):
         return False

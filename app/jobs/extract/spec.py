@@ -15,7 +15,7 @@ from app.jobs.fieldparse import DATE_ORDERS, normalize_unit
 from app.paths import assets_dir
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
-# Alternative names a description offers: "Pulse or heart rate", "(pulse oximetry)".
+# Alternative names a description offers: "Pulse or heart beat", "(pulse oximetry)".
 _ALTERNATIVE = re.compile(
     r"\(([^()]{3,40})\)|\bor (?:the )?([A-Za-z][A-Za-z -]{2,40}?)(?=[,.;:(]|$)"
 )

@@ -127,7 +127,7 @@ def find_names(text: str) -> list[Span]:
 
 def negated(text: str, position: int) -> bool:
     """A negation word in the same clause, at most three words before `position` ("no
-    oedema", "denies any chest pain")."""
+    oedema", "denies any dizziness")."""
     clause = re.split(r"[.;:,\n]|\bbut\b", text[max(0, position - 40) : position])[-1]
     words = clause.lower().split()[-3:]
     negations = lexicon()["negations"]

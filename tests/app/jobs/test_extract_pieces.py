@@ -32,8 +32,8 @@ def test_label_candidates_come_from_the_schema_and_the_lexicon():
         "description": "Systolic pressure, mmHg."}}})  # fmt: skip
     assert "blood pressure" in spec.labels and "BP" in spec.labels  # qualifier dropped, synonym
     (spec,) = field_specs({"properties": {"pulse": {
-        "type": "integer", "description": "Pulse or heart rate, per minute."}}})  # fmt: skip
-    assert "heart rate" in spec.labels
+        "type": "integer", "description": "Pulse or heart beat, per minute."}}})  # fmt: skip
+    assert "heart beat" in spec.labels
     assert similarity("PROCEDURE PERFORMED", ("procedure",)) >= 0.8
     assert similarity("Diagnoses", ("diagnosis",)) == 1.0
     assert similarity("Readlng", ("Reading",)) >= 0.8  # OCR noise
@@ -355,7 +355,7 @@ def test_a_field_asking_for_a_lists_item_does_not_take_a_sentence_of_prose():
 
 
 def test_an_age_joined_to_its_label_word_beats_a_later_number():
-    props = {"age": {"type": "integer", "description": "Age of the patient in years."}}
+    props = {"age": {"type": "integer", "description": "The patient's age, in years."}}
     text = "PLAN: A 61-year-old woman, gravida 3, seen again today.\n"
     assert fill(text, props)["age"].value == 61
 

@@ -150,7 +150,7 @@ the table. The leg was prepped and draped in the usual sterile fashion and a tou
 inflated. A midline incision was made and carried down through the subcutaneous tissue. The
 joint was exposed, the bone cuts were made and the components were cemented in place. The
 wound was irrigated and closed in layers. Cefazolin 2 g was given before the incision and the
-patient tolerated the procedure well and was taken to recovery in stable condition.
+patient came through the operation well and was taken to recovery in stable condition.
 MEDICATIONS:
 1. Metoprolol 25 mg twice daily.
 2. Atorvastatin 40 mg at bedtime.
