@@ -30,12 +30,12 @@ TICK_MS = 10
 
 
 def child(home: str) -> None:
-    from PySide6.QtCore import QElapsedTimer, QMimeData, QPointF, Qt, QTimer, QUrl
-    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtCore import QElapsedTimer, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.jobs.runner import JobState
     from app.paths import assets_dir
+    from tests.ui.conftest import drop_files
     from ui.app import open_main_window
 
     def report(**figures) -> None:
@@ -73,23 +73,12 @@ def child(home: str) -> None:
     def interactive(workspace) -> None:
         report(unlock_to_window_ms=(time.perf_counter() - state["clicked"]) * 1000)
         samples = assets_dir() / "samples"
-        mime = QMimeData()
-        mime.setUrls(
-            [
-                QUrl.fromLocalFile(str(samples / n))
-                for n in ("handwritten-note.png", "inspection-form.pdf", "case-file.docx")
-            ]
-        )
         clock.start()
         cpu[0] = time.thread_time()
         ticker.start()
         state["started"] = time.perf_counter()
-        where, buttons = QPointF(window.rect().center()), Qt.MouseButton.LeftButton
-        for event_type in (QDragEnterEvent, QDropEvent):  # a drag enters, then drops
-            event = event_type(
-                where, Qt.DropAction.CopyAction, mime, buttons, Qt.KeyboardModifier.NoModifier
-            )
-            QApplication.sendEvent(window, event)
+        names = ("handwritten-note.png", "inspection-form.pdf", "case-file.docx")
+        drop_files(window, [samples / name for name in names])  # a drag enters, then drops
         workspace.jobs.ended.connect(lambda job: job_ended(workspace, job))
 
     def job_ended(workspace, job) -> None:
