@@ -16,8 +16,7 @@ from pathlib import Path
 from app.errors import FieldscribeError
 from app.paths import Home
 from app.vault import Vault
-from tests.app.vault.test_rekey import FAST_KDF
-from tests.helpers import add_text_documents
+from tests.helpers import FAST_KDF, add_text_documents
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from app.paths import Home
 from app.vault import Vault
-from tests.app.vault.test_rekey import FAST_KDF
+from tests.helpers import FAST_KDF
 
 
 def main() -> None:
