@@ -49,9 +49,16 @@ def detect_and_read(image: np.ndarray, min_confidence: float) -> list[Detection]
 
 
 def read_line(image: np.ndarray) -> tuple[str, float]:
-    """Recognition alone on an image that holds one line of text: its text and confidence."""
+    """Recognition alone on an image that holds one line of text: its text and confidence;
+    none for a line too long and thin to read whole (RapidOCR first fits an image within
+    2,000 px a side, and such a line's height comes to nothing; its pieces can be read)."""
+    from rapidocr.utils.process_img import ResizeImgError
+
     load()
-    result = _engine(image, use_det=False, use_cls=False, use_rec=True)
+    try:
+        result = _engine(image, use_det=False, use_cls=False, use_rec=True)
+    except ResizeImgError:
+        return "", 0.0
     if not result.txts:
         return "", 0.0
     return result.txts[0], float(result.scores[0])

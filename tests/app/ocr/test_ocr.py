@@ -93,6 +93,17 @@ def test_ruled_paper_under_a_line_is_not_read_as_a_line_of_its_own():
     assert character_error_rate("\n".join(written), page.text) <= 0.05
 
 
+def test_notes_side_by_side_on_one_wide_page_are_read():
+    # Each row of ink runs across all five notes: too long and thin to read whole, it was
+    # refused by RapidOCR ("ResizeImgError") and the whole page failed.
+    note = Image.open(assets_dir() / "samples" / "handwritten-note.png")
+    page_image = Image.new("L", (5 * note.width, note.height), 250)
+    for column in range(5):
+        page_image.paste(note, (column * note.width, 0))
+    page = recognize(_encode(page_image))
+    assert page.text.count("community nurse") == 5, page.text
+
+
 @pytest.mark.parametrize(
     "transpose",
     [Image.Transpose.ROTATE_180, Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270],
