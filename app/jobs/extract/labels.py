@@ -52,8 +52,14 @@ _WANTS_ITEM = re.compile(r"\b(?:item|list)\b", re.IGNORECASE)
 
 
 def similarity(document_label: str, labels: tuple[str, ...]) -> float:
-    """How well a label written in the document names a field with these label candidates."""
-    written = fold(re.sub(r"\([^)]*\)", " ", document_label)) or fold(document_label)
+    """How well a label written in the document names a field with these label candidates:
+    read without its brackets ("Weight (kg)" is "Weight") and with them, the better."""
+    bare = fold(re.sub(r"\([^)]*\)", " ", document_label))
+    whole = fold(document_label)
+    return max(_similarity(written, labels) for written in {bare or whole, whole})
+
+
+def _similarity(written: str, labels: tuple[str, ...]) -> float:
     if not written:
         return 0.0
     words = written.split()
@@ -64,6 +70,8 @@ def similarity(document_label: str, labels: tuple[str, ...]) -> float:
             continue
         if wanted == written:
             return 1.0
+        if label_pattern(wanted).fullmatch(written):  # OCR's confusables: "TESTEO", "C0DE"
+            best = max(best, 0.95)
         parts = wanted.split()
         for at in range(len(words) - len(parts) + 1):
             if words[at : at + len(parts)] == parts:
@@ -131,6 +139,8 @@ def _read(spec: FieldSpec, index: int, text: str, block: Block) -> Candidate | N
         return None
     if similarity(text[start:end], spec.labels) >= THRESHOLD:
         return None  # a value never is its own label
+    if set(fold(text[start:end]).split()) <= set(lexicon()["function_words"]):
+        return None  # "per" after "Cost": a heading's words, no value
     if spec.kind == "array":
         items = _items(text, start, end, block.below, block.label)
         if not items:
@@ -310,6 +320,15 @@ def box_blocks(
                 if _QUALIFIER.fullmatch(written.strip()):  # "WEIGHT (kg)": the label's unit
                     written = ""
                 if _caps_title(label, line.text[label_end : rest.end()], written):
+                    if len(found) < 2:
+                        continue  # a title
+                    # One of a row of column headings run on by others ("NAME COUNT NAME
+                    # COUNT"): its value is under it, in its own column of the row below.
+                    next_start = rest.end() + len(written) - len(written.lstrip())
+                    span = below_in_column(lines, index, *_column(lines, index, found, number,
+                                                                  next_start), is_label)
+                    if span is not None:
+                        blocks.append(Block(label, at + label_start, at + label_end, *span))
                     continue
                 if any(c.isalnum() for c in written):
                     end = continued(text, lines, index, at + rest.end(), at + value_end, is_label)
@@ -318,8 +337,8 @@ def box_blocks(
                 elif number + 1 < len(found):
                     # One of a row of labels ("DEPTH, WIDTH, LENGTH"): its value is under it,
                     # in its own column of the row below.
-                    span = below_in_column(lines, index, *_column(lines, index, found, number),
-                                           is_label)  # fmt: skip
+                    span = below_in_column(lines, index, *_column(lines, index, found, number,
+                                           found[number + 1][0]), is_label)  # fmt: skip
                     if span is not None:
                         blocks.append(Block(label, at + label_start, at + label_end, *span))
                 else:  # the label alone at its line's end
@@ -342,19 +361,17 @@ def _caps_title(label: str, separator: str, written: str) -> bool:
 
 
 def _column(
-    lines: list[Line], index: int, found: list[tuple[int, int]], number: int
+    lines: list[Line], index: int, found: list[tuple[int, int]], number: int, next_start: int
 ) -> tuple[float, float]:
-    """The column of the `number`-th label of a row of labels on `lines[index]` (not the last):
-    from halfway back to the label before it (a little left of it when first) to where the
-    next label starts."""
+    """The column of the `number`-th label of a row of labels on `lines[index]`: from halfway
+    back to the word before it (a little left of it when first) to where the next heading
+    starts (`next_start`, an offset in the line)."""
     line = lines[index]
     height = max(1.0, line.box[3] - line.box[1])
     label_left = column_x(line, found[number][0])
-    if number:
-        left = (column_x(line, found[number - 1][1]) + label_left) / 2
-    else:
-        left = label_left - 2 * height
-    return left, column_x(line, found[number + 1][0])
+    before = len(line.text[: found[number][0]].rstrip())
+    left = (column_x(line, before) + label_left) / 2 if before else label_left - 2 * height
+    return left, column_x(line, next_start)
 
 
 def _two_line_labels(
@@ -451,6 +468,8 @@ def _garbled_runs(line: str, labels: list[str]) -> list[tuple[int, int]]:
                 written = line[start:end].rstrip(":.;,_")
                 if label.isupper() and _mostly_lower(written):
                     continue  # OCR keeps a capitals label in capitals
+                if label[0].isupper() and written[:1].islower():
+                    continue  # and a capital as one: "project and" is prose, not "Project No"
                 matcher.set_seq2(written.lower())
                 # The quick ratios are upper bounds of the ratio: most runs end there, cheaply.
                 if matcher.real_quick_ratio() < _GARBLED or matcher.quick_ratio() < _GARBLED:

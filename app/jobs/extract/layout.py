@@ -195,7 +195,11 @@ def right_or_below(lines: list[Line], index: int, is_label) -> list[Line]:
         if overlap_y >= 0.5 * min(height, b1 - b0) and a0 >= x1 - 0.5 * height:
             if a0 - x1 <= 20 * height:  # a value far along the same row
                 right.append((a0 - x1, other))
-        elif b0 >= y1 - 0.3 * height and min(x1, a1) - max(x0, a0) > 0 and b0 - y1 <= 2.5 * height:
+        elif (
+            (b0 + b1) / 2 >= (y0 + y1) / 2 + 0.5 * height  # the middle, as in a tilted scan
+            and min(x1, a1) - max(x0, a0) > 0
+            and b0 - y1 <= 2.5 * height
+        ):
             below.append((b0 - y1, other))
     for side in (right, below):  # a label next along the row: the value may still be below
         for _, line in sorted(side, key=lambda item: item[0])[:1]:
@@ -229,9 +233,13 @@ def continued(
         between = text[value_end : following.start]
         if between.strip() or is_label(following) or not following.text.strip():
             break
-        if abs(a0 - value_x) > height or not -0.6 * height <= b0 - bottom <= 0.5 * height:
+        if abs(a0 - value_x) > height:
             break
-        if b0 < y0 + 0.5 * height:
+        # The OCR's deskewed layout put it in the same paragraph; else the boxes must show it
+        # right below (boxes of a tilted scan overlap rows, so they judge only a straight one).
+        if between != "\n" and not -0.6 * height <= b0 - bottom <= 0.5 * height:
+            break
+        if between != "\n" and b0 < y0 + 0.5 * height:
             break  # not below the line it would continue
         if not _WRAPPED.search(text[:value_end]) and not following.text.lstrip()[:1].islower():
             break  # a line ending a phrase, followed by another item ("Sam Reyes" / "Al Cho")
@@ -264,7 +272,10 @@ def below_in_column(
     nearest = None
     for other in lines:
         a0, b0, a1, b1 = other.box
-        if other is lines[index] or b0 < y1 - 0.3 * height or b0 - y1 > 2.5 * height:
+        # Below: its middle lower by half a line at least (the boxes of a tilted scan overlap).
+        if other is lines[index] or (b0 + b1) / 2 < (y0 + y1) / 2 + 0.5 * height:
+            continue
+        if b0 - y1 > 2.5 * height:
             continue
         words = [
             m for m in re.finditer(r"\S+", other.text)

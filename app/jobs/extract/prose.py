@@ -55,7 +55,7 @@ _FOREIGN = re.compile(
 )
 _CONFUSABLE = {
     "o": "[o0]", "0": "[0o]", "l": "[l1i|]", "1": "[1li|]", "i": "[i1l|]", "s": "[s5]",
-    "5": "[5s]", "m": "(?:m|rn)", "e": "[ec]",
+    "5": "[5s]", "m": "(?:m|rn)", "e": "[ec]", "d": "[do]",
 }  # fmt: skip
 _STRONG_GAP = 32  # characters between a label word and its value in prose
 _STRONG_GAP_BEFORE = 16  # "a 4 mm wide crack", "in poor condition"

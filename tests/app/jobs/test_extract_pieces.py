@@ -251,6 +251,69 @@ def test_a_label_written_on_two_lines_has_its_value_below_it():
     assert fields["closure"].value == "Amber"
 
 
+def test_a_row_of_column_headings_run_together_has_each_value_in_its_column():
+    text, pages = ocr_page([
+        ("DEPOT NAME BAY COUNT DEPOT NAME BAY COUNT", [10, 10, 410, 24]),  # OCR ran the headings on
+        # A tilted scan: the boxes of the row below overlap the headings' row.
+        ("Elm Yard", [10, 18, 90, 32]),
+        ("12", [160, 18, 180, 32]),
+        ("Oak Row", [210, 18, 290, 32]),
+        ("7", [360, 18, 370, 32]),
+    ])  # fmt: skip
+    props = {"depot": {"type": "string", "title": "DEPOT NAME"},
+             "depot_2": {"type": "string", "title": "DEPOT NAME"}}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["depot"].value == "Elm Yard"
+    assert fields["depot_2"].value == "Oak Row"
+    # One heading run on by capitals is a title: what lies under it is no value of it.
+    text, pages = ocr_page([
+        ("DEPOT NAME SURVEY REPORT", [10, 10, 300, 24]),
+        ("Elm Yard", [10, 28, 90, 42]),
+        ("Depot name: Oak Row", [10, 60, 200, 74]),
+    ])  # fmt: skip
+    assert fill(text, {"depot": props["depot"]}, pages=pages)["depot"].value == "Oak Row"
+
+
+def test_a_tilted_scans_wrapped_value_is_taken_whole():
+    # The boxes of a tilted scan overlap the row above; the OCR's deskewed layout put the
+    # lines in one paragraph (one line break between them).
+    text, pages = ocr_page([
+        ("Remarks: cracked render along the", [10, 10, 400, 40]),
+        ("west gable and chimney stack", [100, 22, 380, 52]),
+    ])  # fmt: skip
+    fields = fill(text, {"remarks": {"type": "string", "title": "Remarks"}}, pages=pages)
+    assert fields["remarks"].value == "cracked render along the\nwest gable and chimney stack"
+
+
+def test_ocr_labels_are_found_through_confusable_letters_brackets_and_case():
+    text, pages = ocr_page([
+        ("TESTEO: 3/18/21", [10, 10, 160, 24]),  # D read as O
+        ("FLOW (l/min)", [10, 40, 120, 54]),  # the template writes "FLOW l/min"
+        ("4.5", [200, 40, 230, 54]),
+        ("Reason: chosen for timing of the project and cost", [10, 70, 420, 84]),
+    ])  # fmt: skip
+    props = {"tested": {"type": "string", "title": "TESTED"},
+             "flow": {"type": "string", "title": "FLOW l/min"},
+             "reason": {"type": "string", "title": "Reason"},
+             "project_no": {"type": "string", "title": "Project No"}}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["tested"].value == "3/18/21"
+    assert fields["flow"].value == "4.5"
+    # "project and" in lower case is prose, however like "Project No" it reads.
+    assert fields["reason"].value == "chosen for timing of the project and cost"
+    assert fields["project_no"].value is None
+
+
+def test_function_words_alone_are_no_value():
+    text, pages = ocr_page([
+        ("Charge per", [200, 10, 290, 24]),  # a heading's first line: "per" is no value
+        ("Charge", [200, 90, 260, 104]),
+        ("$40", [300, 90, 330, 104]),
+    ])  # fmt: skip
+    fields = fill(text, {"charge": {"type": "string", "title": "Charge"}}, pages=pages)
+    assert fields["charge"].value == "$40"
+
+
 def test_typed_values_keep_their_meaning():
     props = {
         "dose": {"type": "number", "description": "Dose of the drug."},
