@@ -16,6 +16,7 @@ from typing import Any
 from app.jobs.extract.layout import (
     Block,
     Line,
+    above,
     below_in_column,
     column_x,
     continued,
@@ -33,6 +34,11 @@ THRESHOLD = 0.8
 _REST = re.compile(r"[)\]]?[ \t]*[:#=.\-–—_]*[ \t]*")
 # Words written between a label and a colon: the label written is longer than the field's.
 _LABEL_TAIL = re.compile(r"(?P<tail>(?:[ \t]+[^\W\d][\w.&/'-]*){1,3})[ \t]*:")
+# A tick written just before a label makes it a ticked option ("X_FAIR", "XYES", "☑ Gas");
+# a fill-in rule just before it, with no mark, an option left unticked ("_POOR"). (An empty
+# bracket is not one: OCR often drops a faint mark inside it.)
+_TICK_BEFORE = re.compile(r"(?:^|(?<=[\s_(\[]))(?P<mark>[xX✓✔☑☒])[_)\]]*[ \t]*$")
+_BOX_BEFORE = re.compile(r"(?:^|(?<=\s))_+[ \t]*$")
 # A bracket after a label qualifies it (a unit, "(s)", "(check one)"), at a line's end.
 _QUALIFIER = re.compile(r"\([^()]{0,30}\)?")
 _ITEM_MARK = re.compile(r"[ \t]*(?:\(?\d{1,2}[.)]|[-*•])[ \t]+")
@@ -307,6 +313,17 @@ def box_blocks(
         for index, line in enumerate(lines):
             found = _label_runs(line.text, patterns, labels)
             for number, (label_start, label_end) in enumerate(found):
+                before = line.text[:label_start]
+                tick = _TICK_BEFORE.search(before)
+                if tick is not None and before[: tick.start()].rstrip(" \t_").endswith(":"):
+                    tick = None  # "FILTER:_ X NONFILTER": the mark is the label before's
+                if tick is not None:  # "X_FAIR", "XYES": the option's value is its mark
+                    blocks.append(Block(line.text[label_start:label_end], line.start + label_start,
+                                        line.start + label_end, line.start + tick.start("mark"),
+                                        line.start + tick.end("mark")))  # fmt: skip
+                    continue
+                if _BOX_BEFORE.search(before):
+                    continue  # "_FAIR": an option left unticked has no value
                 stop = found[number + 1][0] if number + 1 < len(found) else len(line.text)
                 longer = _LABEL_TAIL.match(line.text, label_end, stop)
                 if longer:  # "Torque Setting Range:" is another label than "Torque"
@@ -342,7 +359,10 @@ def box_blocks(
                     if span is not None:
                         blocks.append(Block(label, at + label_start, at + label_end, *span))
                 else:  # the label alone at its line's end
-                    for value in right_or_below(lines, index, is_label):
+                    values = right_or_below(lines, index, is_label)
+                    if not values and not line.text[:label_start].strip():
+                        values = above(lines, index, is_label)  # the label alone on its line
+                    for value in values:
                         end = value.start + later_label(value.text, 0, len(value.text))
                         end = continued(text, lines, lines.index(value), value.start, end, is_label)
                         blocks.append(Block(label, at + label_start, at + label_end, value.start,

@@ -208,6 +208,24 @@ def right_or_below(lines: list[Line], index: int, is_label) -> list[Line]:
     return []
 
 
+def above(lines: list[Line], index: int, is_label) -> list[Line]:
+    """The value of a label printed under its fill-in line ("DATE" under a written date): the
+    line right above the label line, close to it and over it, when that is no label itself."""
+    x0, y0, x1, y1 = lines[index].box
+    height = max(1.0, y1 - y0)
+    over = []
+    for other in lines:
+        a0, b0, a1, b1 = other.box
+        if other is lines[index] or not other.text.strip():
+            continue
+        if (b0 + b1) / 2 > (y0 + y1) / 2 - 0.5 * height:
+            continue  # not above it
+        if y0 - b1 <= 0.5 * height and min(x1, a1) - max(x0, a0) >= 0.5 * min(x1 - x0, a1 - a0):
+            over.append((y0 - b1, other))
+    nearest = [line for _, line in sorted(over, key=lambda item: item[0])[:1]]
+    return [line for line in nearest if not is_label(line)]
+
+
 # A line that breaks off mid-phrase: after a comma, hyphen, slash, ampersand or a word in lower
 # case ("... from the list of" / "standard analyses").
 _WRAPPED = re.compile(r"(?:[,/&-]|[a-z])[ \t]*$")

@@ -77,7 +77,9 @@ def label_pattern(label: str) -> re.Pattern[str]:
                 rf"(?m)^[ \t]*(?:[-*•][ \t]*)?\b{body}(?=[ \t]*[:.)-])|(?<![\w.]){body}(?= \d)"
             )
         spellings = {body, body.lower(), body.upper()}  # "Wt", "wt", "WT"; not "wT"
-        return re.compile(rf"(?<![A-Za-z0-9])(?:{'|'.join(spellings)})(?![A-Za-z0-9])")
+        # A tick may run into it: "XYES" is "YES" ticked.
+        start = r"(?:(?<![A-Za-z0-9])|(?<=[\s_][xX]))"
+        return re.compile(rf"{start}(?:{'|'.join(spellings)})(?![A-Za-z0-9])")
     parts = []
     for char in label.lower():
         if char == " ":

@@ -314,6 +314,38 @@ def test_function_words_alone_are_no_value():
     assert fields["charge"].value == "$40"
 
 
+def test_a_tick_before_an_ocr_label_is_its_value():
+    text, pages = ocr_page([
+        ("FINISH: _MATT X_SATIN _GLOSS", [10, 10, 300, 24]),
+        ("RESEAL NEEDED? XYES NO", [10, 40, 250, 54]),
+        ("(2) LINED:_ X UNLINED:", [10, 70, 250, 84]),
+    ])  # fmt: skip
+    props = {n: {"type": "string", "title": n.upper()}
+             for n in ("matt", "satin", "gloss", "yes", "unlined")}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["satin"].value == "X"
+    assert fields["satin"].grounded
+    assert fields["yes"].value == "X"
+    assert fields["matt"].value is None  # left unticked: not the rest of the row
+    assert fields["gloss"].value is None
+    assert fields["unlined"].value is None  # the mark after "LINED:" is that label's
+
+
+def test_a_label_printed_under_its_fill_in_line_has_its_value_above():
+    text, pages = ocr_page([
+        ("Ivy Marsh", [40, 10, 140, 24]),  # written on the line, the label printed under it
+        ("4/7/21", [300, 10, 360, 24]),
+        ("INSPECTOR", [30, 27, 150, 41]),
+        ("DATE", [305, 27, 345, 41]),
+        ("REMARKS", [30, 80, 120, 94]),  # nothing on or under it: no value
+    ])  # fmt: skip
+    props = {n: {"type": "string", "title": n.upper()} for n in ("inspector", "date", "remarks")}
+    fields = fill(text, props, pages=pages)
+    assert fields["inspector"].value == "Ivy Marsh"
+    assert fields["date"].value == "4/7/21"
+    assert fields["remarks"].value is None
+
+
 def test_typed_values_keep_their_meaning():
     props = {
         "dose": {"type": "number", "description": "Dose of the drug."},
