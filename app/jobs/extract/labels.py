@@ -118,6 +118,19 @@ def assign(blocks: list[Block], specs: list[FieldSpec]) -> dict[int, list[tuple[
                     continue
                 index = group[turn]
             taken.setdefault(index, []).append((best, block))
+    # A field no block names best may still be named by a later one of the blocks that another
+    # field has several of ("FAX NUMBER" twice: the "FAX" field and the "FAX NUMBER" field).
+    for index, spec in enumerate(specs):
+        if index in taken:
+            continue
+        spare = [
+            (score, block) for other, found in taken.items() if len(found) > 1
+            for _, block in found[1:]
+            if other != index and (score := similarity(block.label, spec.labels)) >= THRESHOLD
+        ]  # fmt: skip
+        if spare:
+            score, block = max(spare, key=lambda item: item[0])
+            taken[index] = [(score, block)]
     return taken
 
 

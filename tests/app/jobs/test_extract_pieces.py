@@ -346,6 +346,18 @@ def test_a_label_printed_under_its_fill_in_line_has_its_value_above():
     assert fields["remarks"].value is None
 
 
+def test_a_field_no_label_names_best_takes_a_label_another_field_has_twice():
+    text, pages = ocr_page([
+        ("FAX NUMBER: 555-0100", [10, 10, 200, 24]),
+        ("FAX NUMBER: 555-0199", [10, 40, 200, 54]),
+    ])  # fmt: skip
+    props = {"fax": {"type": "string", "title": "FAX"},  # "fax number" is a synonym of it
+             "fax_used": {"type": "string", "title": "FAX NUMBER USED"}}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["fax"].value == "555-0100"
+    assert fields["fax_used"].value == "555-0199"
+
+
 def test_typed_values_keep_their_meaning():
     props = {
         "dose": {"type": "number", "description": "Dose of the drug."},
