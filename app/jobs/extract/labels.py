@@ -381,6 +381,7 @@ def box_blocks(
                         blocks.append(Block(label, at + label_start, at + label_end, value.start,
                                             end))  # fmt: skip
         blocks += _two_line_labels(text, lines, patterns, labels, is_label)
+        blocks += _stacked_labels(text, lines, patterns, labels)
     return blocks
 
 
@@ -443,6 +444,48 @@ def _two_line_labels(
         for value in right_or_below(merged, index, label_or_half):
             end = value.start + later_label(value.text, 0, len(value.text))
             blocks.append(Block(both.text, both.start, both.end, value.start, end))
+    return blocks
+
+
+_COLON_START = re.compile(r"(?P<words>[^:\n]{1,40}?)[ \t]*:[ \t]*(?P<value>\S.*?)[ \t]*$")
+
+
+def _stacked_labels(
+    text: str, lines: list[Line], patterns: list[tuple[str, Any]], labels: list[str]
+) -> list[Block]:
+    """A label written on two or three lines, one under the other, whose last line goes on
+    with a colon and the value ("NUMBER OF" / "VISITORS: 12"): no line alone is a label."""
+    blocks = []
+    for index, first in enumerate(lines):
+        x0, y0, _, y1 = first.box
+        height = max(1.0, y1 - y0)
+        for count in (2, 3):
+            stack = lines[index : index + count]
+            if len(stack) < count or any(
+                _label_runs(line.text, patterns, labels) for line in stack[:-1]
+            ):  # fmt: skip
+                break
+            below = stack[-1]
+            a0, b0, _, _ = below.box
+            between = text[stack[-2].end : below.start]
+            if between.strip() or abs(a0 - x0) > height:
+                break
+            if between != "\n" and not -0.6 * height <= b0 - stack[-2].box[3] <= 0.5 * height:
+                break
+            last = _COLON_START.fullmatch(below.text)
+            if last is None or not any(c.isalnum() for c in last["value"]):
+                continue  # ("DATES: *": the value is elsewhere, right of the label or below)
+            written = " ".join([*(line.text for line in stack[:-1]), last["words"]]).strip(" .")
+            if any(
+                pattern.fullmatch(written) or SequenceMatcher(None, label.lower(), written.lower())
+                .ratio() >= _GARBLED
+                for label, pattern in patterns if len(label) >= _MIN_GARBLED_LETTERS
+            ):  # fmt: skip
+                blocks.append(Block(text[first.start : below.start + last.end("words")],
+                                    first.start, below.start + last.end("words"),
+                                    below.start + last.start("value"),
+                                    below.start + last.end("value")))  # fmt: skip
+                break
     return blocks
 
 

@@ -358,6 +358,22 @@ def test_a_field_no_label_names_best_takes_a_label_another_field_has_twice():
     assert fields["fax_used"].value == "555-0199"
 
 
+def test_a_label_stacked_on_lines_goes_on_with_its_value_after_the_colon():
+    text, pages = ocr_page([
+        ("NUMBER OF", [10, 10, 90, 24]),
+        ("VISITORS: 12", [10, 26, 120, 40]),
+        ("HOURS OF", [10, 60, 80, 74]),
+        ("OPENING", [10, 76, 80, 90]),
+        ("DAILY: 9 to 5", [10, 92, 130, 106]),
+    ])  # fmt: skip
+    # (Names that are no words of the labels: a property's name is a label of its own.)
+    props = {"field_1": {"type": "string", "title": "NUMBER OF VISITORS"},
+             "field_2": {"type": "string", "title": "HOURS OF OPENING DAILY"}}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["field_1"].value == "12"
+    assert fields["field_2"].value == "9 to 5"
+
+
 def test_typed_values_keep_their_meaning():
     props = {
         "dose": {"type": "number", "description": "Dose of the drug."},
