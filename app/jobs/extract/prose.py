@@ -90,7 +90,9 @@ def label_pattern(label: str) -> re.Pattern[str]:
             parts.append(re.escape(char) + "?")
     body = "".join(parts).rstrip(" ?")
     plural = "s?" if label[-1].isalpha() else ""  # "damp readings" for "Damp reading"
-    return re.compile(rf"(?<![A-Za-z0-9]){body}{plural}(?![A-Za-z0-9])", re.IGNORECASE)
+    # A label ending in a letter may run into a number: OCR reads "DATE 4/9/21" "DATE4/9/21".
+    after = "(?![A-Za-z])" if label[-1].isalpha() else "(?![A-Za-z0-9])"
+    return re.compile(rf"(?<![A-Za-z0-9]){body}{plural}{after}", re.IGNORECASE)
 
 
 def _find_mentions(text: str, specs: list[FieldSpec]) -> list[Mention]:

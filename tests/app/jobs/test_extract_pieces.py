@@ -287,17 +287,19 @@ def test_a_tilted_scans_wrapped_value_is_taken_whole():
 
 def test_ocr_labels_are_found_through_confusable_letters_brackets_and_case():
     text, pages = ocr_page([
-        ("TESTEO: 3/18/21", [10, 10, 160, 24]),  # D read as O
+        ("TESTEO: 3/18/21 SHIFT2", [10, 10, 220, 24]),  # D read as O; a label run into a number
         ("FLOW (l/min)", [10, 40, 120, 54]),  # the template writes "FLOW l/min"
         ("4.5", [200, 40, 230, 54]),
         ("Reason: chosen for timing of the project and cost", [10, 70, 420, 84]),
     ])  # fmt: skip
     props = {"tested": {"type": "string", "title": "TESTED"},
+             "shift": {"type": "string", "title": "SHIFT"},
              "flow": {"type": "string", "title": "FLOW l/min"},
              "reason": {"type": "string", "title": "Reason"},
              "project_no": {"type": "string", "title": "Project No"}}  # fmt: skip
     fields = fill(text, props, pages=pages)
     assert fields["tested"].value == "3/18/21"
+    assert fields["shift"].value == "2"
     assert fields["flow"].value == "4.5"
     # "project and" in lower case is prose, however like "Project No" it reads.
     assert fields["reason"].value == "chosen for timing of the project and cost"
