@@ -20,6 +20,7 @@ from app.jobs.extract.layout import (
     below_in_column,
     column_x,
     continued,
+    label_under,
     later_label,
     ocr_lines,
     right_or_below,
@@ -29,6 +30,9 @@ from app.jobs.extract.spec import Candidate, FieldSpec, Mention, cut_to_length, 
 from app.jobs.extract.values import typed_values
 
 THRESHOLD = 0.8
+# Of several fields with the same labels, the k-th is named by the k-th label written so: only
+# the label itself (up to OCR's noise) takes a turn, not a longer label holding it.
+_TWIN_SCORE = 0.95
 # What separates a label from its value: the bracket its label closes ("Size(s)"), a colon, a
 # dash, a form's fill-in rule.
 _REST = re.compile(r"[)\]]?[ \t]*[:#=.\-–—_]*[ \t]*")
@@ -39,6 +43,8 @@ _LABEL_TAIL = re.compile(r"(?P<tail>(?:[ \t]+[^\W\d][\w.&/'-]*){1,3})[ \t]*:")
 # bracket is not one: OCR often drops a faint mark inside it.)
 _TICK_BEFORE = re.compile(r"(?:^|(?<=[\s_(\[]))(?P<mark>[xX✓✔☑☒])[_)\]]*[ \t]*$")
 _BOX_BEFORE = re.compile(r"(?:^|(?<=\s))_+[ \t]*$")
+# Words in capitals alone before a label in capitals, at its line's start: one label with it.
+_CAPS_LEAD = re.compile(r"[ \t]*(?:[A-Z][A-Z&/.'-]+ )+")
 # A bracket after a label qualifies it (a unit, "(s)", "(check one)"), at a line's end.
 _QUALIFIER = re.compile(r"\([^()]{0,30}\)?")
 _ITEM_MARK = re.compile(r"[ \t]*(?:\(?\d{1,2}[.)]|[-*•])[ \t]+")
@@ -110,8 +116,8 @@ def assign(blocks: list[Block], specs: list[FieldSpec]) -> dict[int, list[tuple[
         for index in [i for i, score in enumerate(scores) if score == best]:
             group = twins[specs[index].labels]
             if len(group) > 1:
-                if index != group[0]:
-                    continue
+                if index != group[0] or best < _TWIN_SCORE:
+                    continue  # ("COMMITTED TO DATE" is no turn of the "DATE" fields)
                 turn = used.get(specs[index].labels, 0)
                 used[specs[index].labels] = turn + 1
                 if turn >= len(group):
@@ -341,6 +347,9 @@ def box_blocks(
                 longer = _LABEL_TAIL.match(line.text, label_end, stop)
                 if longer:  # "Torque Setting Range:" is another label than "Torque"
                     label_end = longer.end("tail")
+                capitals = line.text[label_start:label_end].isupper()
+                if not number and capitals and _CAPS_LEAD.fullmatch(before):
+                    label_start = len(before) - len(before.lstrip())  # "COMMITTED TO DATE:"
                 stop = later_label(line.text, label_end, stop)
                 rest = _REST.match(line.text, label_end, stop)
                 value_end = len(line.text[:stop].rstrip())
@@ -373,8 +382,12 @@ def box_blocks(
                         blocks.append(Block(label, at + label_start, at + label_end, *span))
                 else:  # the label alone at its line's end
                     values = right_or_below(lines, index, is_label)
-                    if not values and not line.text[:label_start].strip():
-                        values = above(lines, index, is_label)  # the label alone on its line
+                    if not line.text[:label_start].strip():  # the label alone on its line
+                        # Printed under its fill-in line, as the labels of the lines around it
+                        # are: the value below it is the next label's, its own is above it.
+                        below = bool(values) and values[0].box[1] > line.box[1]
+                        if not values or (below and label_under(lines, values[0], is_label)):
+                            values = above(lines, index, is_label) or values
                     for value in values:
                         end = value.start + later_label(value.text, 0, len(value.text))
                         end = continued(text, lines, lines.index(value), value.start, end, is_label)

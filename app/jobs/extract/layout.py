@@ -211,19 +211,33 @@ def right_or_below(lines: list[Line], index: int, is_label) -> list[Line]:
 def above(lines: list[Line], index: int, is_label) -> list[Line]:
     """The value of a label printed under its fill-in line ("DATE" under a written date): the
     line right above the label line, close to it and over it, when that is no label itself."""
-    x0, y0, x1, y1 = lines[index].box
+    over = _adjacent(lines, lines[index], above=True)
+    return [over] if over is not None and not is_label(over) else []
+
+
+def label_under(lines: list[Line], line: Line, is_label) -> bool:
+    """Whether a label is printed right under `line`: then `line` is that label's value."""
+    under = _adjacent(lines, line, above=False)
+    return under is not None and is_label(under)
+
+
+def _adjacent(lines: list[Line], line: Line, above: bool) -> Line | None:
+    """The nearest line right above (or below) `line`: within half a line of it, and over
+    (or under) half of the narrower of the two at least."""
+    x0, y0, x1, y1 = line.box
     height = max(1.0, y1 - y0)
-    over = []
+    near = []
     for other in lines:
         a0, b0, a1, b1 = other.box
-        if other is lines[index] or not other.text.strip():
+        if other is line or not other.text.strip():
             continue
-        if (b0 + b1) / 2 > (y0 + y1) / 2 - 0.5 * height:
-            continue  # not above it
-        if y0 - b1 <= 0.5 * height and min(x1, a1) - max(x0, a0) >= 0.5 * min(x1 - x0, a1 - a0):
-            over.append((y0 - b1, other))
-    nearest = [line for _, line in sorted(over, key=lambda item: item[0])[:1]]
-    return [line for line in nearest if not is_label(line)]
+        shift = ((b0 + b1) - (y0 + y1)) / 2
+        gap = y0 - b1 if above else b0 - y1
+        if (-shift if above else shift) < 0.5 * height or gap > 0.5 * height:
+            continue  # not above (below) it, or not close
+        if min(x1, a1) - max(x0, a0) >= 0.5 * min(x1 - x0, a1 - a0):
+            near.append((gap, other))
+    return min(near, key=lambda item: item[0])[1] if near else None
 
 
 # A line that breaks off mid-phrase: after a comma, hyphen, slash, ampersand or a word in lower

@@ -376,6 +376,21 @@ def test_a_label_stacked_on_lines_goes_on_with_its_value_after_the_colon():
     assert fields["field_2"].value == "9 to 5"
 
 
+def test_labels_printed_under_their_values_one_after_another():
+    text, pages = ocr_page([
+        ("COMMITTED TO DATE: 900", [10, 0, 250, 14]),  # a longer label holding "DATE"
+        ("4/7/21", [300, 20, 360, 34]),
+        ("DATE", [305, 37, 345, 51]),
+        ("5/7/21", [300, 60, 360, 74]),  # under the first DATE, but the second one's value
+        ("DATE", [305, 77, 345, 91]),
+    ])  # fmt: skip
+    props = {"date": {"type": "string", "title": "DATE"},
+             "date_2": {"type": "string", "title": "DATE"}}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["date"].value == "4/7/21"
+    assert fields["date_2"].value == "5/7/21"
+
+
 def test_typed_values_keep_their_meaning():
     props = {
         "dose": {"type": "number", "description": "Dose of the drug."},
