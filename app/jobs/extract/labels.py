@@ -381,21 +381,41 @@ def box_blocks(
                     if span is not None:
                         blocks.append(Block(label, at + label_start, at + label_end, *span))
                 else:  # the label alone at its line's end
-                    values = right_or_below(lines, index, is_label)
-                    if not line.text[:label_start].strip():  # the label alone on its line
-                        # Printed under its fill-in line, as the labels of the lines around it
-                        # are: the value below it is the next label's, its own is above it.
-                        below = bool(values) and values[0].box[1] > line.box[1]
-                        if not values or (below and label_under(lines, values[0], is_label)):
-                            values = above(lines, index, is_label) or values
-                    for value in values:
-                        end = value.start + later_label(value.text, 0, len(value.text))
-                        end = continued(text, lines, lines.index(value), value.start, end, is_label)
-                        blocks.append(Block(label, at + label_start, at + label_end, value.start,
-                                            end))  # fmt: skip
+                    for span in _beside_or_under(text, lines, index, label_start, is_label):
+                        blocks.append(Block(label, at + label_start, at + label_end, *span))
         blocks += _two_line_labels(text, lines, patterns, labels, is_label)
         blocks += _stacked_labels(text, lines, patterns, labels)
     return blocks
+
+
+def _beside_or_under(
+    text: str, lines: list[Line], index: int, label_start: int, is_label
+) -> list[tuple[int, int]]:
+    """The value spans of a label that ends its line `lines[index]` (it starts at
+    `label_start`): right of it, else below it, else above it."""
+    line = lines[index]
+    values = right_or_below(lines, index, is_label)
+    if not line.text[:label_start].strip():  # the label alone on its line
+        # Printed under its fill-in line, as the labels of the lines around it are: the value
+        # below it is the next label's, its own is above it.
+        below = bool(values) and values[0].box[1] > line.box[1]
+        if not values or (below and label_under(lines, values[0], is_label)):
+            values = above(lines, index, is_label) or values
+    height = line.box[3] - line.box[1]
+    left = column_x(line, label_start) - height
+    spans = []
+    for value in values:
+        # A line below running far left of a label that ends a line of text ("... DATE" over
+        # "... REQUISITION March 27"): the words under the label.
+        ends_text = bool(line.text[:label_start].strip())
+        if ends_text and value.box[1] > line.box[1] and value.box[0] < left - height:
+            span = below_in_column(lines, index, left, value.box[2] + 1, is_label)
+            spans += [span] if span is not None else []
+            continue
+        end = value.start + later_label(value.text, 0, len(value.text))
+        spans.append((value.start, continued(text, lines, lines.index(value), value.start, end,
+                                             is_label)))  # fmt: skip
+    return spans
 
 
 def _caps_title(label: str, separator: str, written: str) -> bool:

@@ -391,6 +391,22 @@ def test_labels_printed_under_their_values_one_after_another():
     assert fields["date_2"].value == "5/7/21"
 
 
+def test_a_label_ending_a_line_takes_the_words_under_it_and_headings_run_on_in_a_row():
+    text, pages = ocr_page([
+        ("FORM 12 REV. 3 DATE", [300, 10, 500, 24]),
+        ("USE ONE SHEET FOR EACH SITE VISITED 4 May 2021", [10, 28, 560, 42]),
+        ("ITEM", [10, 60, 60, 74]),
+        ("UNIT COST", [300, 60, 390, 74]),  # the next heading of the row, not ITEM's value
+        ("Ladder hire", [10, 78, 110, 92]),
+        ("40", [300, 78, 320, 92]),
+    ])  # fmt: skip
+    props = {"date": {"type": "string", "title": "DATE"},
+             "item": {"type": "string", "title": "ITEM"}}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["date"].value == "4 May 2021"
+    assert fields["item"].value == "Ladder hire"
+
+
 def test_typed_values_keep_their_meaning():
     props = {
         "dose": {"type": "number", "description": "Dose of the drug."},
