@@ -255,6 +255,8 @@ def _adjacent(lines: list[Line], line: Line, above: bool) -> Line | None:
     return min(near, key=lambda item: item[0])[1] if near else None
 
 
+_SENTENCE_END = re.compile(r"[.!?][ \t]*$")
+_LABEL_FIRST = re.compile(r"[ \t]*[^\W\d_][\w.&/'-]*(?: [\w.&/'-]+){0,2}[ \t]*:(?=\s)")
 # A line that breaks off mid-phrase: after a comma, hyphen, slash, ampersand or a word in lower
 # case ("... from the list of" / "standard analyses").
 _WRAPPED = re.compile(r"(?:[,/&-]|[a-z])[ \t]*$")
@@ -280,7 +282,14 @@ def continued(
         between = text[value_end : following.start]
         if between.strip() or is_label(following) or not following.text.strip():
             break
-        if abs(a0 - value_x) > height:
+        if _LABEL_FIRST.match(following.text):
+            break  # "cc: A. Ray": a label of its own, whatever the template calls it
+        # A sentence going on in lower case may wrap less exactly under its start (the start is
+        # read from the characters' share of the line, which print of two sizes skews).
+        mid_sentence = following.text.lstrip()[:1].islower() and not _SENTENCE_END.search(
+            text[:value_end]
+        )
+        if abs(a0 - value_x) > (3 if mid_sentence else 1) * height:
             break
         # The OCR's deskewed layout put it in the same paragraph; else the boxes must show it
         # right below (boxes of a tilted scan overlap rows, so they judge only a straight one).

@@ -407,6 +407,19 @@ def test_a_label_ending_a_line_takes_the_words_under_it_and_headings_run_on_in_a
     assert fields["item"].value == "Ladder hire"
 
 
+def test_a_sentence_wrapped_onto_an_indented_line_goes_on_but_not_into_a_label():
+    text, pages = ocr_page([
+        ("Note: the hoist was left in", [10, 10, 300, 30]),
+        ("the yard overnight", [120, 28, 300, 48]),  # indented, and the sentence goes on
+        ("Plan: fit new rails", [10, 60, 200, 80]),
+        ("cc: A. Ray", [63, 78, 160, 98]),  # under the value, but a label with its own
+    ])  # fmt: skip
+    props = {n: {"type": "string", "title": n.title()} for n in ("note", "plan")}
+    fields = fill(text, props, pages=pages)
+    assert fields["note"].value == "the hoist was left in\nthe yard overnight"
+    assert fields["plan"].value == "fit new rails"
+
+
 def test_typed_values_keep_their_meaning():
     props = {
         "dose": {"type": "number", "description": "Dose of the drug."},
