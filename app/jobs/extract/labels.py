@@ -395,11 +395,16 @@ def _beside_or_under(
     `label_start`): right of it, else below it, else above it."""
     line = lines[index]
     values = right_or_below(lines, index, is_label)
-    if not line.text[:label_start].strip():  # the label alone on its line
-        # Printed under its fill-in line, as the labels of the lines around it are: the value
-        # below it is the next label's, its own is above it.
+    ends_text = bool(line.text[:label_start].strip(" \t([_-"))
+    if not ends_text:  # the label alone on its line
+        # Printed under its fill-in line, as the labels of the lines around it are, or as a
+        # bracketed label is ("(Date)"): the value below it is not its own, that above it is.
         below = bool(values) and values[0].box[1] > line.box[1]
-        if not values or (below and label_under(lines, values[0], is_label)):
+        bracketed = line.text.strip()[:1] + line.text.strip()[-1:] == "()"
+        under_line = bracketed or (
+            below and label_under(lines, values[0], is_label)
+        )
+        if not values or under_line:
             values = above(lines, index, is_label) or values
     height = line.box[3] - line.box[1]
     left = column_x(line, label_start) - height
@@ -407,7 +412,6 @@ def _beside_or_under(
     for value in values:
         # A line below running far left of a label that ends a line of text ("... DATE" over
         # "... REQUISITION March 27"): the words under the label.
-        ends_text = bool(line.text[:label_start].strip())
         if ends_text and value.box[1] > line.box[1] and value.box[0] < left - height:
             span = below_in_column(lines, index, left, value.box[2] + 1, is_label)
             spans += [span] if span is not None else []

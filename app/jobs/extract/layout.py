@@ -191,6 +191,8 @@ def right_or_below(lines: list[Line], index: int, is_label) -> list[Line]:
         if other_index == index or not other.text.strip():
             continue
         a0, b0, a1, b1 = other.box
+        if b1 - b0 > max(a1 - a0, 2 * height):
+            continue  # written up the page (a filing number in the margin): no value beside it
         overlap_y = min(y1, b1) - max(y0, b0)
         if overlap_y >= 0.5 * min(height, b1 - b0) and a0 >= x1 - 0.5 * height:
             if a0 - x1 <= 20 * height:  # a value far along the same row

@@ -420,6 +420,21 @@ def test_a_sentence_wrapped_onto_an_indented_line_goes_on_but_not_into_a_label()
     assert fields["plan"].value == "fit new rails"
 
 
+def test_a_bracketed_label_under_its_line_and_no_value_written_up_the_margin():
+    text, pages = ocr_page([
+        ("4 June 2021", [300, 10, 400, 24]),
+        ("(Date)", [320, 27, 380, 41]),  # printed under the line it names
+        ("Return the form by post.", [100, 70, 300, 84]),
+        ("99120311", [600, 0, 630, 90]),  # a filing number written up the margin
+        ("Ref:", [420, 50, 460, 64]),
+    ])  # fmt: skip
+    props = {"date": {"type": "string", "title": "Date"},
+             "ref": {"type": "string", "title": "Ref"}}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["date"].value == "4 June 2021"
+    assert fields["ref"].value is None
+
+
 def test_typed_values_keep_their_meaning():
     props = {
         "dose": {"type": "number", "description": "Dose of the drug."},
