@@ -537,7 +537,8 @@ def _label_runs(
         matches += [
             (m.start(), m.end()) for m in pattern.finditer(line)
             if m.end() > m.start() and not (label.isupper() and _mostly_lower(m[0]))
-        ]  # fmt: skip
+            and not (m[0][0].islower() and _LOWER_WORD_BEFORE.search(line, 0, m.start()))
+        ]  # fmt: skip  ("... because third supplier has": in lower case after one, prose)
     kept: list[tuple[int, int]] = []
     for start, end in sorted(matches, key=lambda m: m[0] - m[1]):
         if all(end <= s or start >= e for s, e in kept):
@@ -546,6 +547,9 @@ def _label_runs(
         if all(end <= s or start >= e for s, e in kept):
             kept.append((start, end))
     return sorted(kept)
+
+
+_LOWER_WORD_BEFORE = re.compile(r"\b[a-z]+[ \t]+$")
 
 
 def _in_capitals(spec: FieldSpec) -> bool:

@@ -304,6 +304,13 @@ def test_ocr_labels_are_found_through_confusable_letters_brackets_and_case():
     # "project and" in lower case is prose, however like "Project No" it reads.
     assert fields["reason"].value == "chosen for timing of the project and cost"
     assert fields["project_no"].value is None
+    line = "Notes: two bids, the third supplier had not signed"
+    text, pages = ocr_page([(line, [10, 10, 420, 24])])
+    props = {"notes": {"type": "string", "title": "Notes"},
+             "supplier": {"type": "string", "title": "Supplier"}}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["notes"].value == "two bids, the third supplier had not signed"
+    assert fields["supplier"].value is None  # a word of the sentence, after one in lower case
 
 
 def test_function_words_alone_are_no_value():
