@@ -83,7 +83,7 @@ def _similarity(written: str, labels: tuple[str, ...]) -> float:
         if wanted == written:
             return 1.0
         if label_pattern(wanted).fullmatch(written):  # OCR's confusables: "TESTEO", "C0DE"
-            best = max(best, 0.95)
+            return 1.0
         parts = wanted.split()
         for at in range(len(words) - len(parts) + 1):
             if words[at : at + len(parts)] == parts:

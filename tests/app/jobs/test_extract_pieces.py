@@ -311,6 +311,13 @@ def test_ocr_labels_are_found_through_confusable_letters_brackets_and_case():
     fields = fill(text, props, pages=pages)
     assert fields["notes"].value == "two bids, the third supplier had not signed"
     assert fields["supplier"].value is None  # a word of the sentence, after one in lower case
+    # A label read through OCR's confusables is the label: the first one written is the field's.
+    text, pages = ocr_page([
+        ("Batch Nurnber: 77", [10, 10, 200, 24]),
+        ("Notes: Batch Number on each tin", [10, 40, 300, 54]),
+    ])  # fmt: skip
+    batch = {"batch": {"type": "string", "title": "Batch Number"}}
+    assert fill(text, batch, pages=pages)["batch"].value == "77"
 
 
 def test_function_words_alone_are_no_value():
