@@ -539,11 +539,10 @@ def _label_runs(
             if m.end() > m.start() and not (label.isupper() and _mostly_lower(m[0]))
             and not (m[0][0].islower() and _LOWER_WORD_BEFORE.search(line, 0, m.start()))
         ]  # fmt: skip  ("... because third supplier has": in lower case after one, prose)
+    # The longest first, garbled or not: "Projected External Authorization Date" (a label OCR
+    # or the template misspelt) holds "Date", another field's label.
     kept: list[tuple[int, int]] = []
-    for start, end in sorted(matches, key=lambda m: m[0] - m[1]):
-        if all(end <= s or start >= e for s, e in kept):
-            kept.append((start, end))
-    for start, end in _garbled_runs(line, labels):
+    for start, end in sorted(matches + _garbled_runs(line, labels), key=lambda m: m[0] - m[1]):
         if all(end <= s or start >= e for s, e in kept):
             kept.append((start, end))
     return sorted(kept)

@@ -299,8 +299,11 @@ def continued(
             break
         if between != "\n" and b0 < y0 + 0.5 * height:
             break  # not below the line it would continue
-        if not _WRAPPED.search(text[:value_end]) and not following.text.lstrip()[:1].islower():
-            break  # a line ending a phrase, followed by another item ("Sam Reyes" / "Al Cho")
+        goes_on = following.text.lstrip()[:1].islower() and not text[value_end - 1].isdigit()
+        if not _WRAPPED.search(text[:value_end]) and not goes_on:
+            # A line ending a phrase, followed by another item ("Sam Reyes" / "Al Cho"), or a
+            # date or number, followed by a note of its own ("4/2/21" / "w/o 5/2/21").
+            break
         if abs((b1 - b0) - height) > 0.5 * height:
             break  # another size of writing
         row = [o for o in lines if o is not following and min(b1, o.box[3]) - max(b0, o.box[1])

@@ -449,6 +449,22 @@ def test_a_bracketed_label_under_its_line_and_no_value_written_up_the_margin():
     assert fields["ref"].value is None
 
 
+def test_a_misspelt_long_label_keeps_the_short_one_it_holds_and_a_date_ends_its_value():
+    text, pages = ocr_page([
+        ("Projected Start Date", [10, 10, 200, 24]),
+        ("4/2/21", [300, 10, 360, 24]),
+        ("Due: 9/2/21", [10, 40, 120, 54]),
+        ("w/o 16/2/21", [50, 56, 150, 70]),  # a note of its own under the date
+    ])  # fmt: skip
+    props = {"start": {"type": "string", "title": "Projectd Start Date"},  # the template's typo
+             "date": {"type": "string", "title": "Date"},
+             "due": {"type": "string", "title": "Due"}}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["start"].value == "4/2/21"
+    assert fields["date"].value is None
+    assert fields["due"].value == "9/2/21"
+
+
 def test_typed_values_keep_their_meaning():
     props = {
         "dose": {"type": "number", "description": "Dose of the drug."},
