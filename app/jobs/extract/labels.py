@@ -43,8 +43,11 @@ _LABEL_TAIL = re.compile(r"(?P<tail>(?:[ \t]+[^\W\d][\w.&/'-]*){1,3})[ \t]*:")
 # bracket is not one: OCR often drops a faint mark inside it.)
 _TICK_BEFORE = re.compile(r"(?:^|(?<=[\s_(\[]))(?P<mark>[xX✓✔☑☒])[_)\]]*[ \t]*$")
 _BOX_BEFORE = re.compile(r"(?:^|(?<=\s))_+[ \t]*$")
-# Words in capitals alone before a label in capitals, at its line's start: one label with it.
+# Words alone before a label at its line's start that make one label with it: in capitals
+# before one in capitals ("COMMITTED TO DATE:"), or a word and the little words that go on
+# from it ("Committed to Date:", "Signed by Inspector:").
 _CAPS_LEAD = re.compile(r"[ \t]*(?:[A-Z][A-Z&/.'-]+ )+")
+_PHRASE_LEAD = re.compile(r"[ \t]*[A-Z][a-z]+(?: [a-z]+){1,2} ")
 # A bracket after a label qualifies it (a unit, "(s)", "(check one)"), at a line's end.
 _QUALIFIER = re.compile(r"\([^()]{0,30}\)?")
 _ITEM_MARK = re.compile(r"[ \t]*(?:\(?\d{1,2}[.)]|[-*•])[ \t]+")
@@ -348,7 +351,8 @@ def box_blocks(
                 if longer:  # "Torque Setting Range:" is another label than "Torque"
                     label_end = longer.end("tail")
                 capitals = line.text[label_start:label_end].isupper()
-                if not number and capitals and _CAPS_LEAD.fullmatch(before):
+                lead = _CAPS_LEAD if capitals else _PHRASE_LEAD
+                if not number and lead.fullmatch(before):
                     label_start = len(before) - len(before.lstrip())  # "COMMITTED TO DATE:"
                 stop = later_label(line.text, label_end, stop)
                 rest = _REST.match(line.text, label_end, stop)

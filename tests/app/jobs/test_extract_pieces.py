@@ -463,6 +463,13 @@ def test_a_misspelt_long_label_keeps_the_short_one_it_holds_and_a_date_ends_its_
     assert fields["start"].value == "4/2/21"
     assert fields["date"].value is None
     assert fields["due"].value == "9/2/21"
+    # "Spent to Date:" is one label, not "Date" after two words of another value.
+    text, pages = ocr_page([("Spent to Date:", [10, 10, 150, 24]), ("4,500", [300, 10, 350, 24])])
+    props = {"date": {"type": "string", "title": "Date"},
+             "field_1": {"type": "string", "title": "Spent to Date (this year)"}}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["field_1"].value == "4,500"
+    assert fields["date"].value is None
 
 
 def test_typed_values_keep_their_meaning():
