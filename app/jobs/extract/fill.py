@@ -84,6 +84,11 @@ def _shorter_name(name: str, other: str) -> bool:
     return words < other_words
 
 
+def _same_person(name: str, other: str) -> bool:
+    """Whether two names name one person as written: the same, or one a shorter form."""
+    return name.lower() == other.lower() or _shorter_name(name, other) or _shorter_name(other, name)
+
+
 def extract_fields(
     text: str,
     schema: dict,
@@ -135,11 +140,17 @@ def extract_fields(
             claimed.setdefault(spec.kind, []).append((chosen.start, chosen.end))
     progress(1, 3, "Looking for the remaining fields")
     blocked = overlap_test(blocked_spans(text))
+    # A person a label names for one field is no unlabelled guess for another ("Mr Lee" later
+    # in a note whose title names the patient "Mr J. Lee" is not the clinician).
+    named = [str(results[s.name].value) for s in specs if s.kind == "name" and s.name in results]
     for index, candidates in open_fields.items():
         spec = specs[index]
         taken = [] if spec.kind in ("systolic", "diastolic") else claimed.get(spec.kind, [])
         candidates = candidates or unlabelled_candidates(spec, text, taken, blocked)
         candidates = [c for c in candidates if not any(s <= c.start < e for s, e in taken)]
+        if spec.kind == "name":
+            candidates = [c for c in candidates if not any(_same_person(str(c.value), n)
+                                                           for n in named)]  # fmt: skip
         open_fields[index] = _distinct(candidates)[:MAX_OPTIONS]
         single = open_fields[index][0] if len(open_fields[index]) == 1 else None
         # Nothing to choose between; but a sentence that merely mentions a free-text field

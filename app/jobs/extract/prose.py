@@ -280,6 +280,8 @@ def _prose_candidates(
             value = _past_label(spec, text, value, mention)
             if value is None:
                 continue  # the label itself ("SpO2") is not its value
+        if spec.kind == "name" and not (TITLED.match(value.value) or _untitled_name(text, value)):
+            continue  # capitalised words opening a sentence ("Review Metformin with the GP")
         after = value.start >= mention.start
         low, high = (mention.end, value.start) if after else (value.end, mention.start)
         # A value right where another field's label starts is that field's ("Dr Reyes").
@@ -345,7 +347,15 @@ def unlabelled_candidates(
         if not blocked(v.start, v.start + 1) and not foreign(v.start, v.start + 1)
         and not any(s < v.end and v.start < e for s, e in claimed)
         and (spec.kind != "number" or (spec.units and v.unit is not None))
-        and (spec.kind != "name" or TITLED.match(v.value) or len(v.value.split()) >= 2)
+        and (spec.kind != "name" or TITLED.match(v.value) or _untitled_name(text, v))
         and is_valid(spec, v.value)
     ]  # fmt: skip
     return [Candidate(v.value, v.start, v.end, False, None, rank=5 + v.start / 1e6) for v in values]
+
+
+def _untitled_name(text: str, value: Span) -> bool:
+    """Whether capitalised words with no title may be a name that is not a label's value: two
+    or more of them, not at a sentence's start, where any word is capitalised ("Review
+    Metformin dose")."""
+    before = text[: value.start].rstrip(" \t-*•")  # a list item starts a sentence too
+    return len(value.value.split()) >= 2 and bool(before) and before[-1] not in "\n.!?:;#"

@@ -26,7 +26,8 @@ _NOT_NAMES = frozenset((
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
     "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
     "saturday", "sunday", "patient", "the", "a", "an", "no", "none", "nil", "yes", "address",
-    "date", "visit", "report", "on", "at", "by", "blood", "oxygen", "pain"
+    "date", "visit", "report", "on", "at", "by", "blood", "oxygen", "pain", "he", "she", "his",
+    "her", "it", "its", "we", "they", "their", "this", "that"
 ))  # fmt: skip
 _STREET_WORDS = frozenset((
     "road", "rd", "street", "st", "avenue", "ave", "lane", "close", "drive", "way", "court",
@@ -103,8 +104,9 @@ def find_names(text: str) -> list[Span]:
     index = 0
     while index < len(words):
         first = words[index]
-        if not first.group()[0].isupper():
-            index += 1
+        before = text[first.start() - 1] if first.start() else " "
+        if not first.group()[0].isupper() or not (before.isspace() or before in "(\"'“‘"):
+            index += 1  # ("mmol/L. He": a unit's letter, not an initial)
             continue
         end, count = index, 1
         while end + 1 < len(words) and count < 4:

@@ -15,6 +15,7 @@ from app.jobs import tables
 from app.jobs.extract import extract_fields, field_specs
 from app.jobs.extract.labels import similarity
 from app.jobs.extract.layout import text_blocks
+from app.jobs.extract.values import find_names, looks_like_name
 from app.jobs.fieldparse import find_dates
 from app.jobs.grounding import evidence_span, occurs_in
 from app.jobs.templates import check_template_schema
@@ -470,6 +471,22 @@ def test_a_misspelt_long_label_keeps_the_short_one_it_holds_and_a_date_ends_its_
     fields = fill(text, props, pages=pages)
     assert fields["field_1"].value == "4,500"
     assert fields["date"].value is None
+
+
+def test_a_person_named_for_one_field_is_no_guess_for_another():
+    props = {"patient_name": {"type": "string", "x-kind": "name", "title": "Patient"},
+             "clinician_name": {"type": "string", "x-kind": "name",
+                                "description": "Who saw the patient."}}  # fmt: skip
+    text = "Patient: Mrs J. Ode\nMrs Ode, 80, lives with her son and walks with a frame.\n"
+    fields = fill(text, props)
+    assert fields["patient_name"].value == "Mrs J. Ode"
+    assert fields["clinician_name"].value is None  # not the patient again
+    # Capitalised words opening a sentence or a list item are no name, nor a unit's letter
+    # and a pronoun.
+    text = "Patient: Mrs J. Ode\nPlan\n- Reduce Ramipril to once daily.\n"
+    assert fill(text, props)["clinician_name"].value is None
+    names = find_names("Sugar 7 mmol/L. He slept, said Ann Ode.")
+    assert [span.value for span in names if looks_like_name(span.value)] == ["Sugar", "Ann Ode"]
 
 
 def test_typed_values_keep_their_meaning():
