@@ -405,9 +405,7 @@ def _beside_or_under(
         # bracketed label is ("(Date)"): the value below it is not its own, that above it is.
         below = bool(values) and values[0].box[1] > line.box[1]
         bracketed = line.text.strip()[:1] + line.text.strip()[-1:] == "()"
-        under_line = bracketed or (
-            below and label_under(lines, values[0], is_label)
-        )
+        under_line = bracketed or (below and label_under(lines, values[0], is_label))
         if not values or under_line:
             values = above(lines, index, is_label) or values
     height = line.box[3] - line.box[1]

@@ -258,6 +258,7 @@ def _adjacent(lines: list[Line], line: Line, above: bool) -> Line | None:
 
 
 _SENTENCE_END = re.compile(r"[.!?][ \t]*$")
+# A line that starts with a label of its own: one to three words and a colon ("cc: A. Ray").
 _LABEL_FIRST = re.compile(r"[ \t]*[^\W\d_][\w.&/'-]*(?: [\w.&/'-]+){0,2}[ \t]*:(?=\s)")
 # A line that breaks off mid-phrase: after a comma, hyphen, slash, ampersand or a word in lower
 # case ("... from the list of" / "standard analyses").
