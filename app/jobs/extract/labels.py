@@ -322,18 +322,30 @@ def box_blocks(
         for label in (*spec.schema.get("x-labels", []), spec.schema.get("title", "")) if label
     ]  # fmt: skip
 
+    runs_of: dict[str, list[tuple[int, int]]] = {}
+    label_or_not: dict[str, bool] = {}  # lines are asked about again and again: once each
+
+    def label_runs(written: str) -> list[tuple[int, int]]:
+        if written not in runs_of:
+            runs_of[written] = _label_runs(written, patterns, labels)
+        return runs_of[written]
+
     def is_label(line: Line) -> bool:
         """A box that is itself a label: it ends with a colon, names a field, or starts with
         a field's label (that label's value follows it, it is no other field's value)."""
         written = line.text.strip()
-        if written.endswith(":") or any(similarity(written, s.labels) >= 0.9 for s in specs):
-            return True
-        runs = _label_runs(written, patterns, labels)
-        return bool(runs) and not _ITEM_MARK.sub("", written[: runs[0][0]]).strip(" ([")
+        if written not in label_or_not:
+            runs = label_runs(written)
+            label_or_not[written] = (
+                written.endswith(":")
+                or any(similarity(written, s.labels) >= 0.9 for s in specs)
+                or bool(runs) and not _ITEM_MARK.sub("", written[: runs[0][0]]).strip(" ([")
+            )  # fmt: skip
+        return label_or_not[written]
 
     for lines in ocr_lines(text, pages):
         for index, line in enumerate(lines):
-            found = _label_runs(line.text, patterns, labels)
+            found = label_runs(line.text)
             for number, (label_start, label_end) in enumerate(found):
                 before = line.text[:label_start]
                 tick = _TICK_BEFORE.search(before)
@@ -387,8 +399,8 @@ def box_blocks(
                 else:  # the label alone at its line's end
                     for span in _beside_or_under(text, lines, index, label_start, is_label):
                         blocks.append(Block(label, at + label_start, at + label_end, *span))
-        blocks += _two_line_labels(text, lines, patterns, labels, is_label)
-        blocks += _stacked_labels(text, lines, patterns, labels)
+        blocks += _two_line_labels(text, lines, patterns, label_runs, is_label)
+        blocks += _stacked_labels(text, lines, patterns, label_runs)
     return blocks
 
 
@@ -448,7 +460,7 @@ def _column(
 
 
 def _two_line_labels(
-    text: str, lines: list[Line], patterns: list[tuple[str, Any]], labels: list[str], is_label
+    text: str, lines: list[Line], patterns: list[tuple[str, Any]], label_runs, is_label
 ) -> list[Block]:
     """A label written on two lines, the second under the first ("Quantity, in" / "boxes of
     ten"), with no label of its own on either: its value is right of it or below it."""
@@ -461,7 +473,7 @@ def _two_line_labels(
             continue
         if text[first.end : second.start].strip() or b0 < y0 + 0.5 * height:
             continue
-        if _label_runs(first.text, patterns, labels) or _label_runs(second.text, patterns, labels):
+        if label_runs(first.text) or label_runs(second.text):
             continue
         written = f"{first.text} {second.text}".strip(" :")
         if not any(
@@ -490,7 +502,7 @@ _COLON_START = re.compile(r"(?P<words>[^:\n]{1,40}?)[ \t]*:[ \t]*(?P<value>\S.*?
 
 
 def _stacked_labels(
-    text: str, lines: list[Line], patterns: list[tuple[str, Any]], labels: list[str]
+    text: str, lines: list[Line], patterns: list[tuple[str, Any]], label_runs
 ) -> list[Block]:
     """A label written on two or three lines, one under the other, whose last line goes on
     with a colon and the value ("NUMBER OF" / "VISITORS: 12"): no line alone is a label."""
@@ -501,7 +513,7 @@ def _stacked_labels(
         for count in (2, 3):
             stack = lines[index : index + count]
             if len(stack) < count or any(
-                _label_runs(line.text, patterns, labels) for line in stack[:-1]
+                label_runs(line.text) for line in stack[:-1]
             ):  # fmt: skip
                 break
             below = stack[-1]
