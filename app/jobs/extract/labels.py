@@ -38,14 +38,14 @@ _TWIN_SCORE = 0.95
 _REST = re.compile(r"[)\]]?[ \t]*[:#=.\-–—_]*[ \t]*")
 # Words written between a label and a colon: the label written is longer than the field's.
 _LABEL_TAIL = re.compile(r"(?P<tail>(?:[ \t]+[^\W\d][\w.&/'-]*){1,3})[ \t]*:")
-# A tick written just before a label makes it a ticked option ("X_FAIR", "XYES", "☑ Gas");
-# a fill-in rule just before it, with no mark, an option left unticked ("_POOR"). (An empty
+# A tick written just before a label makes it a ticked option ("X_SATIN", "XOK", "☑ Oil");
+# a fill-in rule just before it, with no mark, an option left unticked ("_MATT"). (An empty
 # bracket is not one: OCR often drops a faint mark inside it.)
 _TICK_BEFORE = re.compile(r"(?:^|(?<=[\s_(\[]))(?P<mark>[xX✓✔☑☒])[_)\]]*[ \t]*$")
 _BOX_BEFORE = re.compile(r"(?:^|(?<=\s))_+[ \t]*$")
 # Words alone before a label at its line's start that make one label with it: in capitals
-# before one in capitals ("COMMITTED TO DATE:"), or a word and the little words that go on
-# from it ("Committed to Date:", "Signed by Inspector:").
+# before one in capitals ("SPENT TO DATE:"), or a word and the little words that go on from
+# it ("Spent to Date:", "Checked by Warden:").
 _CAPS_LEAD = re.compile(r"[ \t]*(?:[A-Z][A-Z&/.'-]+ )+")
 _PHRASE_LEAD = re.compile(r"[ \t]*[A-Z][a-z]+(?: [a-z]+){1,2} ")
 # A bracket after a label qualifies it (a unit, "(s)", "(check one)"), at a line's end.
@@ -85,7 +85,7 @@ def _similarity(written: str, labels: tuple[str, ...]) -> float:
             continue
         if wanted == written:
             return 1.0
-        if label_pattern(wanted).fullmatch(written):  # OCR's confusables: "TESTEO", "C0DE"
+        if label_pattern(wanted).fullmatch(written):  # OCR's confusables: "GRAOEO", "C0DE"
             return 1.0
         parts = wanted.split()
         for at in range(len(words) - len(parts) + 1):
@@ -120,7 +120,7 @@ def assign(blocks: list[Block], specs: list[FieldSpec]) -> dict[int, list[tuple[
             group = twins[specs[index].labels]
             if len(group) > 1:
                 if index != group[0] or best < _TWIN_SCORE:
-                    continue  # ("COMMITTED TO DATE" is no turn of the "DATE" fields)
+                    continue  # ("SPENT TO DATE" is no turn of the "DATE" fields)
                 turn = used.get(specs[index].labels, 0)
                 used[specs[index].labels] = turn + 1
                 if turn >= len(group):
@@ -128,7 +128,7 @@ def assign(blocks: list[Block], specs: list[FieldSpec]) -> dict[int, list[tuple[
                 index = group[turn]
             taken.setdefault(index, []).append((best, block))
     # A field no block names best may still be named by a later one of the blocks that another
-    # field has several of ("FAX NUMBER" twice: the "FAX" field and the "FAX NUMBER" field).
+    # field has several of ("BADGE NUMBER" twice: a "BADGE" field and a "BADGE NUMBER" field).
     for index, spec in enumerate(specs):
         if index in taken:
             continue
@@ -168,7 +168,7 @@ def _read(spec: FieldSpec, index: int, text: str, block: Block) -> Candidate | N
     if similarity(text[start:end], spec.labels) >= THRESHOLD:
         return None  # a value never is its own label
     if set(fold(text[start:end]).split()) <= set(lexicon()["function_words"]):
-        return None  # "per" after "Cost": a heading's words, no value
+        return None  # "per" after "Charge": a heading's words, no value
     if spec.kind == "array":
         items = _items(text, start, end, block.below, block.label)
         if not items:
@@ -350,8 +350,8 @@ def box_blocks(
                 before = line.text[:label_start]
                 tick = _TICK_BEFORE.search(before)
                 if tick is not None and before[: tick.start()].rstrip(" \t_").endswith(":"):
-                    tick = None  # "FILTER:_ X NONFILTER": the mark is the label before's
-                if tick is not None:  # "X_FAIR", "XYES": the option's value is its mark
+                    tick = None  # "LINED:_ X UNLINED": the mark is the label before's
+                if tick is not None:  # "X_SATIN", "XOK": the option's value is its mark
                     blocks.append(Block(line.text[label_start:label_end], line.start + label_start,
                                         line.start + label_end, line.start + tick.start("mark"),
                                         line.start + tick.end("mark")))  # fmt: skip
@@ -365,7 +365,7 @@ def box_blocks(
                 capitals = line.text[label_start:label_end].isupper()
                 lead = _CAPS_LEAD if capitals else _PHRASE_LEAD
                 if not number and lead.fullmatch(before):
-                    label_start = len(before) - len(before.lstrip())  # "COMMITTED TO DATE:"
+                    label_start = len(before) - len(before.lstrip())  # "SPENT TO DATE:"
                 stop = later_label(line.text, label_end, stop)
                 rest = _REST.match(line.text, label_end, stop)
                 value_end = len(line.text[:stop].rstrip())
@@ -414,7 +414,7 @@ def _beside_or_under(
     ends_text = bool(line.text[:label_start].strip(" \t([_-"))
     if not ends_text:  # the label alone on its line
         # Printed under its fill-in line, as the labels of the lines around it are, or as a
-        # bracketed label is ("(Date)"): the value below it is not its own, that above it is.
+        # bracketed label is ("(Signed)"): the value below it is not its own, that above it is.
         below = bool(values) and values[0].box[1] > line.box[1]
         bracketed = line.text.strip()[:1] + line.text.strip()[-1:] == "()"
         under_line = bracketed or (below and label_under(lines, values[0], is_label))
@@ -425,7 +425,7 @@ def _beside_or_under(
     spans = []
     for value in values:
         # A line below running far left of a label that ends a line of text ("... DATE" over
-        # "... REQUISITION March 27"): the words under the label.
+        # "... ONE SHEET PER SITE 4 May"): the words under the label.
         if ends_text and value.box[1] > line.box[1] and value.box[0] < left - height:
             span = below_in_column(lines, index, left, value.box[2] + 1, is_label)
             spans += [span] if span is not None else []
@@ -505,7 +505,7 @@ def _stacked_labels(
     text: str, lines: list[Line], patterns: list[tuple[str, Any]], label_runs
 ) -> list[Block]:
     """A label written on two or three lines, one under the other, whose last line goes on
-    with a colon and the value ("NUMBER OF" / "VISITORS: 12"): no line alone is a label."""
+    with a colon and the value ("TALLY OF" / "VISITORS: 12"): no line alone is a label."""
     blocks = []
     for index, first in enumerate(lines):
         x0, y0, _, y1 = first.box
@@ -525,7 +525,7 @@ def _stacked_labels(
                 break
             last = _COLON_START.fullmatch(below.text)
             if last is None or not any(c.isalnum() for c in last["value"]):
-                continue  # ("DATES: *": the value is elsewhere, right of the label or below)
+                continue  # ("ROOMS: *": the value is elsewhere, right of the label or below)
             written = " ".join([*(line.text for line in stack[:-1]), last["words"]]).strip(" .")
             if any(
                 pattern.fullmatch(written) or SequenceMatcher(None, label.lower(), written.lower())
@@ -552,8 +552,8 @@ def _label_runs(
             (m.start(), m.end()) for m in pattern.finditer(line)
             if m.end() > m.start() and not (label.isupper() and _mostly_lower(m[0]))
             and not (m[0][0].islower() and _LOWER_WORD_BEFORE.search(line, 0, m.start()))
-        ]  # fmt: skip  ("... because third supplier has": in lower case after one, prose)
-    # The longest first, garbled or not: "Projected External Authorization Date" (a label OCR
+        ]  # fmt: skip  ("... as the third contractor had": in lower case after one, prose)
+    # The longest first, garbled or not: "Projected Start Date" (a label OCR
     # or the template misspelt) holds "Date", another field's label.
     kept: list[tuple[int, int]] = []
     for start, end in sorted(matches + _garbled_runs(line, labels), key=lambda m: m[0] - m[1]):
@@ -599,7 +599,7 @@ def _garbled_runs(line: str, labels: list[str]) -> list[tuple[int, int]]:
                 if label.isupper() and _mostly_lower(written):
                     continue  # OCR keeps a capitals label in capitals
                 if label[0].isupper() and written[:1].islower():
-                    continue  # and a capital as one: "project and" is prose, not "Project No"
+                    continue  # and a capital as one: "contract and" is prose, not "Contract No"
                 matcher.set_seq2(written.lower())
                 # The quick ratios are upper bounds of the ratio: most runs end there, cheaply.
                 if matcher.real_quick_ratio() < _GARBLED or matcher.quick_ratio() < _GARBLED:

@@ -207,7 +207,7 @@ def right_or_below(lines: list[Line], index: int, is_label) -> list[Line]:
     for side in (right, below):  # a label next along the row: the value may still be below
         for _, line in sorted(side, key=lambda item: item[0])[:1]:
             if side is right and _heading_like(label, line.text):
-                continue  # "DESCRIPTION   UNIT PRICE": a row of headings, the value below
+                continue  # "ITEM   UNIT COST": a row of headings, the value below
             if not is_label(line):
                 return [line]
     return []
@@ -216,7 +216,7 @@ def right_or_below(lines: list[Line], index: int, is_label) -> list[Line]:
 def _heading_like(label: str, other: str) -> bool:
     """Whether `other`, right of the label line `label`, is another heading of a row of them:
     both in capitals, the label with no separator after it and no mark before it ("CC:",
-    "- MEDIA TYPE" are labels of a value), and it is several words without a digit."""
+    "- SITE TYPE" are labels of a value), and it is several words without a digit."""
     words = other.split()
     return (
         label.isupper() and other.isupper() and len(words) > 1

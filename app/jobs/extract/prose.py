@@ -77,7 +77,7 @@ def label_pattern(label: str) -> re.Pattern[str]:
                 rf"(?m)^[ \t]*(?:[-*•][ \t]*)?\b{body}(?=[ \t]*[:.)-])|(?<![\w.]){body}(?= \d)"
             )
         spellings = {body, body.lower(), body.upper()}  # "Wt", "wt", "WT"; not "wT"
-        # A tick may run into it: "XYES" is "YES" ticked.
+        # A tick may run into it: "XOK" is "OK" ticked.
         start = r"(?:(?<![A-Za-z0-9])|(?<=[\s_][xX]))"
         return re.compile(rf"{start}(?:{'|'.join(spellings)})(?![A-Za-z0-9])")
     parts = []

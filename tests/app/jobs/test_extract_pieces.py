@@ -288,30 +288,30 @@ def test_a_tilted_scans_wrapped_value_is_taken_whole():
 
 def test_ocr_labels_are_found_through_confusable_letters_brackets_and_case():
     text, pages = ocr_page([
-        ("TESTEO: 3/18/21 SHIFT2", [10, 10, 220, 24]),  # D read as O; a label run into a number
+        ("GRAOEO: 7/14/21 SHIFT2", [10, 10, 220, 24]),  # D read as O; a label run into a number
         ("FLOW (l/min)", [10, 40, 120, 54]),  # the template writes "FLOW l/min"
         ("4.5", [200, 40, 230, 54]),
-        ("Reason: chosen for timing of the project and cost", [10, 70, 420, 84]),
+        ("Reason: chosen for timing of the contract and cost", [10, 70, 420, 84]),
     ])  # fmt: skip
-    props = {"tested": {"type": "string", "title": "TESTED"},
+    props = {"graded": {"type": "string", "title": "GRADED"},
              "shift": {"type": "string", "title": "SHIFT"},
              "flow": {"type": "string", "title": "FLOW l/min"},
              "reason": {"type": "string", "title": "Reason"},
-             "project_no": {"type": "string", "title": "Project No"}}  # fmt: skip
+             "contract_no": {"type": "string", "title": "Contract No"}}  # fmt: skip
     fields = fill(text, props, pages=pages)
-    assert fields["tested"].value == "3/18/21"
+    assert fields["graded"].value == "7/14/21"
     assert fields["shift"].value == "2"
     assert fields["flow"].value == "4.5"
-    # "project and" in lower case is prose, however like "Project No" it reads.
-    assert fields["reason"].value == "chosen for timing of the project and cost"
-    assert fields["project_no"].value is None
-    line = "Notes: two bids, the third supplier had not signed"
+    # "contract and" in lower case is prose, however like "Contract No" it reads.
+    assert fields["reason"].value == "chosen for timing of the contract and cost"
+    assert fields["contract_no"].value is None
+    line = "Notes: two quotes, the third contractor had not replied"
     text, pages = ocr_page([(line, [10, 10, 420, 24])])
     props = {"notes": {"type": "string", "title": "Notes"},
-             "supplier": {"type": "string", "title": "Supplier"}}  # fmt: skip
+             "contractor": {"type": "string", "title": "Contractor"}}  # fmt: skip
     fields = fill(text, props, pages=pages)
-    assert fields["notes"].value == "two bids, the third supplier had not signed"
-    assert fields["supplier"].value is None  # a word of the sentence, after one in lower case
+    assert fields["notes"].value == "two quotes, the third contractor had not replied"
+    assert fields["contractor"].value is None  # a word of the sentence, after one in lower case
     # A label read through OCR's confusables is the label: the first one written is the field's.
     text, pages = ocr_page([
         ("Batch Nurnber: 77", [10, 10, 200, 24]),
@@ -365,27 +365,27 @@ def test_a_label_printed_under_its_fill_in_line_has_its_value_above():
 
 def test_a_field_no_label_names_best_takes_a_label_another_field_has_twice():
     text, pages = ocr_page([
-        ("FAX NUMBER: 555-0100", [10, 10, 200, 24]),
-        ("FAX NUMBER: 555-0199", [10, 40, 200, 54]),
+        ("INSPECTED BY: Ann Ode", [10, 10, 200, 24]),
+        ("INSPECTED BY: Raj Iyer", [10, 40, 200, 54]),
     ])  # fmt: skip
-    props = {"fax": {"type": "string", "title": "FAX"},  # "fax number" is a synonym of it
-             "fax_used": {"type": "string", "title": "FAX NUMBER USED"}}  # fmt: skip
+    props = {"inspector": {"type": "string", "title": "INSPECTOR"},  # "inspected by" is its synonym
+             "field_2": {"type": "string", "title": "INSPECTED BY LEAD"}}  # fmt: skip
     fields = fill(text, props, pages=pages)
-    assert fields["fax"].value == "555-0100"
-    assert fields["fax_used"].value == "555-0199"
+    assert fields["inspector"].value == "Ann Ode"
+    assert fields["field_2"].value == "Raj Iyer"
 
 
 def test_a_label_stacked_on_lines_goes_on_with_its_value_after_the_colon():
     text, pages = ocr_page([
-        ("NUMBER OF", [10, 10, 90, 24]),
+        ("TALLY OF", [10, 10, 90, 24]),
         ("VISITORS: 12", [10, 26, 120, 40]),
-        ("HOURS OF", [10, 60, 80, 74]),
-        ("OPENING", [10, 76, 80, 90]),
-        ("DAILY: 9 to 5", [10, 92, 130, 106]),
+        ("GATE WARDEN", [10, 60, 80, 74]),
+        ("ON DUTY", [10, 76, 80, 90]),
+        ("ROTA: 9 to 5", [10, 92, 130, 106]),
     ])  # fmt: skip
     # (Names that are no words of the labels: a property's name is a label of its own.)
-    props = {"field_1": {"type": "string", "title": "NUMBER OF VISITORS"},
-             "field_2": {"type": "string", "title": "HOURS OF OPENING DAILY"}}  # fmt: skip
+    props = {"field_1": {"type": "string", "title": "TALLY OF VISITORS"},
+             "field_2": {"type": "string", "title": "GATE WARDEN ON DUTY ROTA"}}  # fmt: skip
     fields = fill(text, props, pages=pages)
     assert fields["field_1"].value == "12"
     assert fields["field_2"].value == "9 to 5"
@@ -437,16 +437,16 @@ def test_a_sentence_wrapped_onto_an_indented_line_goes_on_but_not_into_a_label()
 
 def test_a_bracketed_label_under_its_line_and_no_value_written_up_the_margin():
     text, pages = ocr_page([
-        ("4 June 2021", [300, 10, 400, 24]),
-        ("(Date)", [320, 27, 380, 41]),  # printed under the line it names
+        ("Ivy Marsh", [300, 10, 400, 24]),
+        ("(Witness)", [320, 27, 390, 41]),  # printed under the line it names
         ("Return the form by post.", [100, 70, 300, 84]),
         ("99120311", [600, 0, 630, 90]),  # a filing number written up the margin
         ("Ref:", [420, 50, 460, 64]),
     ])  # fmt: skip
-    props = {"date": {"type": "string", "title": "Date"},
+    props = {"witness": {"type": "string", "title": "Witness"},
              "ref": {"type": "string", "title": "Ref"}}  # fmt: skip
     fields = fill(text, props, pages=pages)
-    assert fields["date"].value == "4 June 2021"
+    assert fields["witness"].value == "Ivy Marsh"
     assert fields["ref"].value is None
 
 
@@ -465,11 +465,11 @@ def test_a_misspelt_long_label_keeps_the_short_one_it_holds_and_a_date_ends_its_
     assert fields["date"].value is None
     assert fields["due"].value == "9/2/21"
     # "Spent to Date:" is one label, not "Date" after two words of another value.
-    text, pages = ocr_page([("Spent to Date:", [10, 10, 150, 24]), ("4,500", [300, 10, 350, 24])])
+    text, pages = ocr_page([("Spent to Date:", [10, 10, 150, 24]), ("4,750", [300, 10, 350, 24])])
     props = {"date": {"type": "string", "title": "Date"},
              "field_1": {"type": "string", "title": "Spent to Date (this year)"}}  # fmt: skip
     fields = fill(text, props, pages=pages)
-    assert fields["field_1"].value == "4,500"
+    assert fields["field_1"].value == "4,750"
     assert fields["date"].value is None
 
 
