@@ -346,18 +346,19 @@ def box_blocks(
     for lines in ocr_lines(text, pages):
         for index, line in enumerate(lines):
             found = label_runs(line.text)
+            at = line.start
             for number, (label_start, label_end) in enumerate(found):
                 before = line.text[:label_start]
                 tick = _TICK_BEFORE.search(before)
                 if tick is not None and before[: tick.start()].rstrip(" \t_").endswith(":"):
                     tick = None  # "LINED:_ X UNLINED": the mark is the label before's
                 if tick is not None:  # "X_SATIN", "XOK": the option's value is its mark
-                    blocks.append(Block(line.text[label_start:label_end], line.start + label_start,
-                                        line.start + label_end, line.start + tick.start("mark"),
-                                        line.start + tick.end("mark")))  # fmt: skip
+                    blocks.append(Block(line.text[label_start:label_end], at + label_start,
+                                        at + label_end, at + tick.start("mark"),
+                                        at + tick.end("mark")))  # fmt: skip
                     continue
                 if _BOX_BEFORE.search(before):
-                    continue  # "_FAIR": an option left unticked has no value
+                    continue  # "_MATT": an option left unticked has no value
                 stop = found[number + 1][0] if number + 1 < len(found) else len(line.text)
                 longer = _LABEL_TAIL.match(line.text, label_end, stop)
                 if longer:  # "Torque Setting Range:" is another label than "Torque"
@@ -370,7 +371,6 @@ def box_blocks(
                 rest = _REST.match(line.text, label_end, stop)
                 value_end = len(line.text[:stop].rstrip())
                 label = line.text[label_start:label_end]
-                at = line.start
                 written = line.text[rest.end() : value_end]
                 if _QUALIFIER.fullmatch(written.strip()):  # "WEIGHT (kg)": the label's unit
                     written = ""
@@ -475,12 +475,7 @@ def _two_line_labels(
             continue
         if label_runs(first.text) or label_runs(second.text):
             continue
-        written = f"{first.text} {second.text}".strip(" :")
-        if not any(
-            pattern.fullmatch(written) or SequenceMatcher(None, label.lower(), written.lower())
-            .ratio() >= _GARBLED
-            for label, pattern in patterns if len(label) >= _MIN_GARBLED_LETTERS
-        ):  # fmt: skip
+        if not _reads_as_label(f"{first.text} {second.text}".strip(" :"), patterns):
             continue
         pairs.append((index, Line(text[first.start : second.end], first.start,
                                   (min(x0, a0), y0, max(x1, a1), b1))))  # fmt: skip
@@ -496,6 +491,16 @@ def _two_line_labels(
             end = value.start + later_label(value.text, 0, len(value.text))
             blocks.append(Block(both.text, both.start, both.end, value.start, end))
     return blocks
+
+
+def _reads_as_label(written: str, patterns: list[tuple[str, Any]]) -> bool:
+    """Whether words joined from lines read as one of the longer labels, as written or with a
+    letter or two garbled."""
+    return any(
+        pattern.fullmatch(written)
+        or SequenceMatcher(None, label.lower(), written.lower()).ratio() >= _GARBLED
+        for label, pattern in patterns if len(label) >= _MIN_GARBLED_LETTERS
+    )  # fmt: skip
 
 
 _COLON_START = re.compile(r"(?P<words>[^:\n]{1,40}?)[ \t]*:[ \t]*(?P<value>\S.*?)[ \t]*$")
@@ -527,11 +532,7 @@ def _stacked_labels(
             if last is None or not any(c.isalnum() for c in last["value"]):
                 continue  # ("ROOMS: *": the value is elsewhere, right of the label or below)
             written = " ".join([*(line.text for line in stack[:-1]), last["words"]]).strip(" .")
-            if any(
-                pattern.fullmatch(written) or SequenceMatcher(None, label.lower(), written.lower())
-                .ratio() >= _GARBLED
-                for label, pattern in patterns if len(label) >= _MIN_GARBLED_LETTERS
-            ):  # fmt: skip
+            if _reads_as_label(written, patterns):
                 blocks.append(Block(text[first.start : below.start + last.end("words")],
                                     first.start, below.start + last.end("words"),
                                     below.start + last.start("value"),

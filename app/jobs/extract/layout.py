@@ -289,9 +289,8 @@ def continued(
             break  # "cc: A. Ray": a label of its own, whatever the template calls it
         # A sentence going on in lower case may wrap less exactly under its start (the start is
         # read from the characters' share of the line, which print of two sizes skews).
-        mid_sentence = following.text.lstrip()[:1].islower() and not _SENTENCE_END.search(
-            text[:value_end]
-        )
+        starts_lower = following.text.lstrip()[:1].islower()
+        mid_sentence = starts_lower and not _SENTENCE_END.search(text[:value_end])
         if abs(a0 - value_x) > (3 if mid_sentence else 1) * height:
             break
         # The OCR's deskewed layout put it in the same paragraph; else the boxes must show it
@@ -300,7 +299,7 @@ def continued(
             break
         if between != "\n" and b0 < y0 + 0.5 * height:
             break  # not below the line it would continue
-        goes_on = following.text.lstrip()[:1].islower() and not text[value_end - 1].isdigit()
+        goes_on = starts_lower and not text[value_end - 1].isdigit()
         if not _WRAPPED.search(text[:value_end]) and not goes_on:
             # A line ending a phrase, followed by another item ("Sam Reyes" / "Al Cho"), or a
             # date or number, followed by a note of its own ("4/2/21" / "w/o 5/2/21").
