@@ -385,7 +385,12 @@ def box_blocks(
                     if span is not None:
                         blocks.append(Block(label, at + label_start, at + label_end, *span))
                     continue
-                if any(c.isalnum() for c in written):
+                cells = _table_cells(line.text[rest.end() :])  # (a later "label" in it is a cell)
+                if cells:  # a row of a table: the label's value is the cell next to it
+                    start = rest.end() + len(written) - len(written.lstrip())
+                    blocks.append(Block(label, at + label_start, at + label_end, at + start,
+                                        at + start + len(cells[0])))  # fmt: skip
+                elif any(c.isalnum() for c in written):
                     end = continued(text, lines, index, at + rest.end(), at + value_end, is_label)
                     blocks.append(Block(label, at + label_start, at + label_end,
                                         at + rest.end(), end))  # fmt: skip
@@ -402,6 +407,19 @@ def box_blocks(
         blocks += _two_line_labels(text, lines, patterns, label_runs, is_label)
         blocks += _stacked_labels(text, lines, patterns, label_runs)
     return blocks
+
+
+# A cell of a table of figures: "2.75", "(58)", "9%", "-120.50", "1.06**", "15+".
+_FIGURE = r"[-+$(]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)%?\)?[*+]*"
+_FIGURES = re.compile(rf"{_FIGURE}(?:(?:[ \t]+|(?<=[*+%)])){_FIGURE})+")
+
+
+def _table_cells(written: str) -> list[str]:
+    """The cells of a row of figures OCR read as one line ("2.75 3.10 1.06"), or none."""
+    written = written.strip()
+    if not _FIGURES.fullmatch(written) or not re.search(r"[.,]\d|[%*+()]", written):
+        return []  # (whole numbers alone may be one number spaced out: "40 118 07")
+    return re.findall(_FIGURE, written)
 
 
 def _beside_or_under(
@@ -429,6 +447,11 @@ def _beside_or_under(
         if ends_text and value.box[1] > line.box[1] and value.box[0] < left - height:
             span = below_in_column(lines, index, left, value.box[2] + 1, is_label)
             spans += [span] if span is not None else []
+            continue
+        cells = _table_cells(value.text)
+        if cells:  # a row of figures: the cell nearest the label
+            start = value.start + len(value.text) - len(value.text.lstrip())
+            spans.append((start, start + len(cells[0])))
             continue
         end = value.start + later_label(value.text, 0, len(value.text))
         spans.append((value.start, continued(text, lines, lines.index(value), value.start, end,

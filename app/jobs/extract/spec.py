@@ -14,6 +14,7 @@ from app.errors import BadInput
 from app.jobs.fieldparse import DATE_ORDERS, normalize_unit
 from app.paths import assets_dir
 
+_BRACKETED = re.compile(r"\([^()]*(?:\)|$)")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 # Alternative names a description offers: "Pulse or heart beat", "(pulse oximetry)".
 _ALTERNATIVE = re.compile(
@@ -112,6 +113,11 @@ def label_candidates(name: str, prop: Mapping[str, Any]) -> list[str]:
         kept = [w for w in phrase.split() if w.lower() not in qualifiers]
         if kept and len(kept) < len(phrase.split()):
             own.append(" ".join(kept))
+        # A bracket qualifies a label ("HARDNESS (1 = soft)"), and forms print it apart, under
+        # the label or not at all: the words before it are a label too.
+        bare = _BRACKETED.sub(" ", phrase).strip(" -:")
+        if bare != phrase.strip() and any(c.isalpha() for c in bare):
+            own.append(bare)
     folded = {fold(phrase) for phrase in own}
     for group in lexicon()["synonyms"]:
         if folded & {fold(member) for member in group}:

@@ -157,6 +157,28 @@ def test_a_bracket_after_a_label_qualifies_it():
     assert fields["weight"].value == "62"
 
 
+def test_a_row_of_a_table_of_figures_gives_the_cell_next_to_its_label():
+    text, pages = ocr_page([
+        ("HARDNESS 2.75* 3.10 2.98** 3.40", [10, 10, 400, 24]),  # OCR ran the row's cells on
+        ("(1 = soft)", [14, 26, 90, 38]),  # the label's bracket, printed under it
+        ("Yield", [10, 50, 60, 64]),
+        ("12.5 (40)", [200, 50, 290, 64]),  # a box right of its label, two cells
+        ("Batch ref", [10, 80, 90, 94]),
+        ("40 118 07", [200, 80, 290, 94]),  # whole numbers alone: one number spaced out
+        ("Phone", [10, 110, 60, 124]),
+        ("(555) 201-3344", [200, 110, 330, 124]),  # no table row either
+    ])  # fmt: skip
+    props = {n: {"type": "string", "title": t} for n, t in
+             [("hardness", "HARDNESS (1 = soft)"), ("yield_", "Yield"),
+              ("batch", "Batch ref"), ("phone", "Phone")]}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["hardness"].value == "2.75*"
+    assert fields["yield_"].value == "12.5"
+    assert fields["batch"].value == "40 118 07"
+    assert fields["phone"].value == "(555) 201-3344"
+    assert fields["hardness"].grounded and fields["yield_"].grounded
+
+
 def test_a_title_in_capitals_that_starts_with_a_label_is_no_value():
     text, pages = ocr_page([("PART NO ASSEMBLY DRAWING", [10, 10, 260, 24])])
     fields = fill(text, {"part": {"type": "string", "title": "PART NO"}}, pages=pages)
