@@ -60,10 +60,16 @@ class Line:
 
     def box(self, width: int, height: int) -> tuple[int, int, int, int]:
         """The bounding box in the image's own pixels, clipped to the image."""
-        points = np.concatenate([fragment.detection.quad for fragment in self.fragments])
-        x0, y0 = np.floor(points.min(axis=0))
-        x1, y1 = np.ceil(points.max(axis=0))
-        return int(max(x0, 0)), int(max(y0, 0)), int(min(x1, width)), int(min(y1, height))
+        return _bounds([fragment.detection.quad for fragment in self.fragments], width, height)
+
+    def parts(self, width: int, height: int) -> list[tuple[int, tuple[int, int, int, int]]]:
+        """Each fragment's start in `text` and its box: where the words of a line that runs
+        over a table's cells sit (the text joins them with one space, however wide the gap)."""
+        parts, start = [], 0
+        for fragment in self.fragments:
+            parts.append((start, _bounds([fragment.detection.quad], width, height)))
+            start += len(fragment.detection.text.strip()) + 1
+        return parts
 
     def add(self, fragment: _Placed) -> None:
         self.fragments.append(fragment)
@@ -82,6 +88,13 @@ class Line:
             and gap < _SAME_LINE_MAX_GAP * max(height, self.height)
             and -gap < 0.3 * min(fragment.x1 - fragment.x0, self.x1 - self.x0)
         )
+
+
+def _bounds(quads: list[np.ndarray], width: int, height: int) -> tuple[int, int, int, int]:
+    points = np.concatenate(quads)
+    x0, y0 = np.floor(points.min(axis=0))
+    x1, y1 = np.ceil(points.max(axis=0))
+    return int(max(x0, 0)), int(max(y0, 0)), int(min(x1, width)), int(min(y1, height))
 
 
 def skew_degrees(detections: list[Detection]) -> float:

@@ -19,7 +19,8 @@ LINE_CLASSIFIER_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 # 2: handwriting lines found in the ink and read whole (app/ocr/lines.py).
 # 3: a fragment much taller or shorter than a line is a line of its own (app/ocr/layout.py);
 #    a row of ink inside a detection's box is part of what it read (app/ocr/reading.py).
-PIPELINE_VERSION = 3
+# 4: each line keeps its fragments' boxes (`OcrLine.parts`); the text is as in 3.
+PIPELINE_VERSION = 4
 
 # Lines below this are kept but flagged for a person to check. On handwritten notes it flags
 # about 8 % of lines, two in three of them misread (bench/ocr.py's notes).
@@ -32,6 +33,9 @@ class OcrLine:
     confidence: float  # 0..1
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 in the upright page image's pixels
     needs_review: bool  # confidence below REVIEW_BELOW
+    # Each fragment detection read on the line: where it starts in `text`, and its box (the
+    # line's text joins fragments with one space, so only these say how far apart they are).
+    parts: tuple[tuple[int, tuple[int, int, int, int]], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,11 @@ def read_page(image: bytes, source: str, cancel: Event) -> OcrPage:
             confidence = round(line.confidence, 4)
             read, slash_restored = repair_blood_pressure(repair_numbers(line.text))
             review = confidence < REVIEW_BELOW or slash_restored
-            lines.append(OcrLine(read, confidence, box, review))
+            parts = tuple(
+                (start, _unturn_box(part, turn, width, height))
+                for start, part in line.parts(*turned_size)
+            )  # fmt: skip
+            lines.append(OcrLine(read, confidence, box, review, parts))
     text = "\n\n".join("\n".join(lines[i].text for i in group) for group in indices)
     return OcrPage(lines, indices, text, ocr_version())
 

@@ -385,11 +385,11 @@ def box_blocks(
                     if span is not None:
                         blocks.append(Block(label, at + label_start, at + label_end, *span))
                     continue
-                cells = _table_cells(line.text[rest.end() :])  # (a later "label" in it is a cell)
-                if cells:  # a row of a table: the label's value is the cell next to it
-                    start = rest.end() + len(written) - len(written.lstrip())
-                    blocks.append(Block(label, at + label_start, at + label_end, at + start,
-                                        at + start + len(cells[0])))  # fmt: skip
+                # (a later "label" found in a row of figures is one of its cells)
+                cell = _first_cell(line, rest.end(), len(line.text))
+                if cell:  # a row of a table: the label's value is the cell next to it
+                    blocks.append(Block(label, at + label_start, at + label_end, at + cell[0],
+                                        at + cell[1]))  # fmt: skip
                 elif any(c.isalnum() for c in written):
                     end = continued(text, lines, index, at + rest.end(), at + value_end, is_label)
                     blocks.append(Block(label, at + label_start, at + label_end,
@@ -402,7 +402,13 @@ def box_blocks(
                     if span is not None:
                         blocks.append(Block(label, at + label_start, at + label_end, *span))
                 else:  # the label alone at its line's end
-                    for span in _beside_or_under(text, lines, index, label_start, is_label):
+                    spans = _beside_or_under(text, lines, index, label_start, is_label)
+                    if not spans and number:  # the last of a row of labels: its column below
+                        left, right = _column(lines, index, found, number, len(line.text))
+                        height = line.box[3] - line.box[1]
+                        span = below_in_column(lines, index, left, right + height, is_label)
+                        spans = [span] if span is not None else []
+                    for span in spans:
                         blocks.append(Block(label, at + label_start, at + label_end, *span))
         blocks += _two_line_labels(text, lines, patterns, label_runs, is_label)
         blocks += _stacked_labels(text, lines, patterns, label_runs)
@@ -414,12 +420,23 @@ _FIGURE = r"[-+$(]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)%?\)?[*+]*"
 _FIGURES = re.compile(rf"{_FIGURE}(?:(?:[ \t]+|(?<=[*+%)])){_FIGURE})+")
 
 
-def _table_cells(written: str) -> list[str]:
-    """The cells of a row of figures OCR read as one line ("2.75 3.10 1.06"), or none."""
-    written = written.strip()
-    if not _FIGURES.fullmatch(written) or not re.search(r"[.,]\d|[%*+()]", written):
-        return []  # (whole numbers alone may be one number spaced out: "40 118 07")
-    return re.findall(_FIGURE, written)
+def _first_cell(line: Line, start: int, end: int) -> tuple[int, int] | None:
+    """Where the first cell is (offsets in the line) when `line.text[start:end]` is a row of
+    figures OCR read as one line ("2.75 3.10 1.06"); else None. Whole numbers alone may be one
+    number spaced out ("40 118 07", "4 12"): they are cells only when OCR found each of three
+    or more apart."""
+    while start < end and line.text[start] in " \t":
+        start += 1
+    written = line.text[start:end].rstrip()
+    if not _FIGURES.fullmatch(written):
+        return None
+    cells = [m.start() + start for m in re.finditer(_FIGURE, written)]
+    fragments = {part[0] for part in line.parts}
+    apart = len(cells) >= 3 and all(cell in fragments for cell in cells)
+    if not re.search(r"[.,]\d|[%*+()]", written) and not apart:
+        return None
+    first = re.match(_FIGURE, written)
+    return start, start + first.end()
 
 
 def _beside_or_under(
@@ -448,12 +465,12 @@ def _beside_or_under(
             span = below_in_column(lines, index, left, value.box[2] + 1, is_label)
             spans += [span] if span is not None else []
             continue
-        cells = _table_cells(value.text)
-        if cells:  # a row of figures: the cell nearest the label
-            start = value.start + len(value.text) - len(value.text.lstrip())
-            spans.append((start, start + len(cells[0])))
+        end = later_label(value.text, 0, len(value.text))
+        cell = _first_cell(value, 0, end)
+        if cell:  # a row of figures: the cell nearest the label
+            spans.append((value.start + cell[0], value.start + cell[1]))
             continue
-        end = value.start + later_label(value.text, 0, len(value.text))
+        end += value.start
         spans.append((value.start, continued(text, lines, lines.index(value), value.start, end,
                                              is_label)))  # fmt: skip
     return spans
@@ -478,7 +495,7 @@ def _column(
     height = max(1.0, line.box[3] - line.box[1])
     label_left = column_x(line, found[number][0])
     before = len(line.text[: found[number][0]].rstrip())
-    left = (column_x(line, before) + label_left) / 2 if before else label_left - 2 * height
+    left = (column_x(line, before) + label_left) / 2 if before else label_left - height
     return left, column_x(line, next_start)
 
 

@@ -128,6 +128,8 @@ class Line:
     text: str
     start: int
     box: tuple[float, float, float, float]
+    # The OCR's fragments of the line: where each starts in `text`, its left and right x.
+    parts: tuple[tuple[int, float, float], ...] = ()
 
     @property
     def end(self) -> int:
@@ -174,7 +176,8 @@ def ocr_lines(text: str, pages: Sequence[Mapping[str, Any]] | None) -> list[list
             found = text.find(line["text"], position) if line.get("text") else -1
             if found < 0 or not box or len(box) != 4:
                 continue
-            lines.append(Line(line["text"], found, tuple(float(v) for v in box)))
+            parts = tuple((start, float(b[0]), float(b[2])) for start, b in line.get("parts", ()))
+            lines.append(Line(line["text"], found, tuple(float(v) for v in box), parts))
             position = found + len(line["text"])
         result.append(lines)
     return result
@@ -314,11 +317,18 @@ def continued(
     return value_end
 
 
-def column_x(line: Line, offset: int) -> float:
-    """Where character `offset` of an OCR line sits across its box, read from the characters'
-    share of the line (print is near enough to even widths)."""
+def column_x(line: Line, offset: float) -> float:
+    """Where character `offset` of an OCR line sits across its box: within the OCR fragment
+    that holds it (a row of table cells read as one line has wide gaps the text shows as one
+    space), by the characters' share of it (print is near enough to even widths)."""
     x0, _, x1, _ = line.box
-    return x0 + (x1 - x0) * offset / max(1, len(line.text))
+    start, end = 0, len(line.text)
+    for number, (part_start, part_x0, part_x1) in enumerate(line.parts):
+        part_end = line.parts[number + 1][0] - 1 if number + 1 < len(line.parts) else end
+        if part_start <= offset <= part_end:
+            start, end, x0, x1 = part_start, part_end, part_x0, part_x1
+            break
+    return x0 + (x1 - x0) * (offset - start) / max(1, end - start)
 
 
 def below_in_column(
@@ -353,6 +363,11 @@ def below_in_column(
         if other.text[run[-1].end() : word.start()].strip():
             break
         run.append(word)
+    # Words right after a colon, in its OCR fragment or the next ("Brand: Oak 7"), are that
+    # label's value.
+    colon = other.text.rfind(":", 0, run[0].start())
+    if colon >= 0 and sum(colon < p[0] <= run[0].start() for p in other.parts) <= 1:
+        return None
     start, end = other.start + run[0].start(), other.start + run[-1].end()
     value = Line(other.text[run[0].start() : run[-1].end()], start, other.box)
     return None if is_label(value) else (start, end)

@@ -179,6 +179,39 @@ def test_a_row_of_a_table_of_figures_gives_the_cell_next_to_its_label():
     assert fields["hardness"].grounded and fields["yield_"].grounded
 
 
+def ocr_parts_page(lines: list[tuple[str, list[tuple[int, list[int]]]]]) -> tuple[str, list]:
+    """An invented OCR page whose lines keep their fragments: (start in the line, box)."""
+    text = "\n".join(line for line, _ in lines)
+    rows = [{"text": t, "box": [parts[0][1][0], parts[0][1][1], parts[-1][1][2], parts[-1][1][3]],
+             "parts": parts} for t, parts in lines]  # fmt: skip
+    return text, [{"page": 1, "text": text, "lines": rows}]
+
+
+def test_table_cells_are_placed_by_the_ocr_fragments_under_their_headings():
+    text, pages = ocr_parts_page([
+        ("GRADE MASS WIDTH", [(0, [300, 10, 480, 24])]),  # three headings, one fragment
+        # the row below: a labelled value, then a cell under each heading (one space apart
+        # in the text, far apart on the page)
+        ("PEN: 7 Oak strip, sawn B 1.25 90", [
+            (0, [10, 30, 60, 44]), (5, [70, 30, 250, 44]), (23, [305, 30, 320, 44]),
+            (25, [360, 30, 400, 44]), (30, [445, 30, 470, 44])]),
+        ("TALLIES 12 40 7", [(0, [10, 60, 80, 74]), (8, [150, 60, 170, 74]),
+                             (11, [250, 60, 270, 74]), (14, [350, 60, 360, 74])]),
+        ("Ref 4 12", [(0, [10, 90, 40, 104]), (4, [150, 90, 160, 104]),
+                      (6, [250, 90, 270, 104])]),  # two whole numbers: one value
+        ("FINISH, SHEEN", [(0, [300, 120, 420, 134])]),  # a title naming labels
+        ("Maker: Alder Paints 5 L", [(0, [300, 140, 350, 154]), (7, [355, 140, 480, 154])]),
+    ])  # fmt: skip
+    props = {n: {"type": "string", "title": t} for n, t in
+             [("grade", "GRADE"), ("mass", "MASS"), ("width", "WIDTH"), ("pen", "PEN"),
+              ("tallies", "TALLIES"), ("ref", "Ref"), ("sheen", "SHEEN")]}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert [fields[n].value for n in ("grade", "mass", "width")] == ["B", "1.25", "90"]
+    assert fields["tallies"].value == "12"
+    assert fields["ref"].value == "4 12"
+    assert fields["sheen"].value != "Alder Paints 5 L"  # the words after "Maker:" are its
+
+
 def test_a_title_in_capitals_that_starts_with_a_label_is_no_value():
     text, pages = ocr_page([("PART NO ASSEMBLY DRAWING", [10, 10, 260, 24])])
     fields = fill(text, {"part": {"type": "string", "title": "PART NO"}}, pages=pages)

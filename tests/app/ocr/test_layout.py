@@ -28,6 +28,19 @@ def _texts(paragraphs) -> list[list[str]]:
     return [[line.text for line in paragraph] for paragraph in paragraphs]
 
 
+def test_a_line_keeps_where_each_of_its_fragments_starts_and_lies():
+    # A row of table cells: the text joins them with one space, the parts keep their gaps.
+    fragments = [_fragment("Shelf B 4", 100, 100, 200), _fragment("2.5", 380, 100, 60),
+                 _fragment(" 7.25 ", 520, 100, 80)]  # fmt: skip
+    ((line,),) = reading_order(fragments[::-1])
+    assert line.text == "Shelf B 4 2.5 7.25"
+    assert line.parts(2000, 1000) == [
+        (0, (100, 100, 300, 140)), (10, (380, 100, 440, 140)), (14, (520, 100, 600, 140))
+    ]  # fmt: skip
+    assert [line.text[start:].split()[0] for start, _ in line.parts(2000, 1000)] == [
+        "Shelf", "2.5", "7.25"]  # fmt: skip
+
+
 def test_tilted_lines_with_word_gaps_group_by_line_not_by_height():
     # At 5° the right end of a 1000-pixel line sits lower than the next line's left end.
     fragments = [
