@@ -153,10 +153,11 @@ def as_written_for(spec: FieldSpec, value: object) -> object:
     return value
 
 
-_NOTHING = re.compile(r"(?:none|nil|n/?a|not applicable)(?: today| noted| known| reported)?\.?",
-                      re.IGNORECASE)  # fmt: skip
+# "N/A" is not among them: it answers that the question does not apply, which a form's
+# reader wants to see as written, not as a field nothing was found for.
+_NOTHING = re.compile(r"(?:none|nil)(?: today| noted| known| reported)?\.?", re.IGNORECASE)
 
 
 def says_none(value: object) -> bool:
-    """A free-text answer that says there is nothing ("None", "N/A", "None today")."""
+    """A free-text answer that says there is nothing ("None", "Nil", "None today")."""
     return isinstance(value, str) and _NOTHING.fullmatch(value.strip()) is not None

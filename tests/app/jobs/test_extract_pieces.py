@@ -594,6 +594,9 @@ def test_a_heading_is_never_a_value_and_none_is_not_found():
     fields = fill("ASSESSMENT:\nASSESSMENT AND PLAN:\nPROCEDURE:\nNone.\n", props)
     assert fields["assessment"].value is None
     assert fields["procedure"].value is None
+    # "N/A" says the question does not apply: an answer, kept as written
+    fields = fill("PROCEDURE: N/A\n", props)
+    assert fields["procedure"].value == "N/A" and fields["procedure"].grounded
 
 
 def test_lists_become_arrays_of_strings_and_of_objects():
