@@ -391,6 +391,7 @@ def box_blocks(
                     blocks.append(Block(label, at + label_start, at + label_end, at + cell[0],
                                         at + cell[1]))  # fmt: skip
                 elif any(c.isalnum() for c in written):
+                    value_end = len(line.text[: _fragment_end(line, rest.end(), stop)].rstrip())
                     end = continued(text, lines, index, at + rest.end(), at + value_end, is_label)
                     blocks.append(Block(label, at + label_start, at + label_end,
                                         at + rest.end(), end))  # fmt: skip
@@ -418,6 +419,26 @@ def box_blocks(
 # A cell of a table of figures: "2.75", "(58)", "9%", "-120.50", "1.06**", "15+".
 _FIGURE = r"[-+$(]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)%?\)?[*+]*"
 _FIGURES = re.compile(rf"{_FIGURE}(?:(?:[ \t]+|(?<=[*+%)])){_FIGURE})+")
+
+
+# A gap between OCR fragments wider than this many line heights (two word spaces or so) parts
+# the cells of a form's row.
+_CELL_GAP = 0.6
+
+
+def _fragment_end(line: Line, start: int, end: int) -> int:
+    """Where a value starting at `start` on an OCR line ends, at `end` at the latest: at the
+    end of the OCR fragment its first word is in, when a wide gap parts that from the next
+    (the row's next cell: "CURING 14 days   Kiln 3")."""
+    height = line.box[3] - line.box[1]
+    start = next((i for i in range(start, end) if line.text[i].isalnum()), end)
+    pairs = zip(line.parts, line.parts[1:], strict=False)
+    for (part_start, _, part_x1), (next_start, next_x0, _) in pairs:
+        if part_start <= start < next_start <= end:
+            if next_x0 - part_x1 >= _CELL_GAP * height:
+                return next_start
+            return end
+    return end
 
 
 def _first_cell(line: Line, start: int, end: int) -> tuple[int, int] | None:
@@ -465,7 +486,7 @@ def _beside_or_under(
             span = below_in_column(lines, index, left, value.box[2] + 1, is_label)
             spans += [span] if span is not None else []
             continue
-        end = later_label(value.text, 0, len(value.text))
+        end = _fragment_end(value, 0, later_label(value.text, 0, len(value.text)))
         cell = _first_cell(value, 0, end)
         if cell:  # a row of figures: the cell nearest the label
             spans.append((value.start + cell[0], value.start + cell[1]))

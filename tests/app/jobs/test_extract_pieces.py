@@ -198,7 +198,7 @@ def test_table_cells_are_placed_by_the_ocr_fragments_under_their_headings():
         ("TALLIES 12 40 7", [(0, [10, 60, 80, 74]), (8, [150, 60, 170, 74]),
                              (11, [250, 60, 270, 74]), (14, [350, 60, 360, 74])]),
         ("Ref 4 12", [(0, [10, 90, 40, 104]), (4, [150, 90, 160, 104]),
-                      (6, [250, 90, 270, 104])]),  # two whole numbers: one value
+                      (6, [164, 90, 180, 104])]),  # two whole numbers: one value
         ("FINISH, SHEEN", [(0, [300, 120, 420, 134])]),  # a title naming labels
         ("Maker: Alder Paints 5 L", [(0, [300, 140, 350, 154]), (7, [355, 140, 480, 154])]),
     ])  # fmt: skip
@@ -210,6 +210,23 @@ def test_table_cells_are_placed_by_the_ocr_fragments_under_their_headings():
     assert fields["tallies"].value == "12"
     assert fields["ref"].value == "4 12"
     assert fields["sheen"].value != "Alder Paints 5 L"  # the words after "Maker:" are its
+
+
+def test_a_value_ends_where_a_wide_gap_parts_the_ocr_fragments_of_its_row():
+    text, pages = ocr_parts_page([
+        ("CURING 14 days Kiln 3", [(0, [10, 10, 70, 30]), (7, [80, 10, 140, 30]),
+                                   (15, [220, 10, 280, 30])]),  # a gap of four heights
+        ("Batch: Pale ash wood", [(0, [10, 40, 60, 60]), (7, [66, 40, 110, 60]),
+                                  (12, [114, 40, 180, 60])]),  # word gaps: one value
+        ("Site", [(0, [10, 70, 50, 90])]),
+        ("North yard Gate 2", [(0, [120, 70, 220, 90]), (11, [300, 70, 360, 90])]),
+    ])  # fmt: skip
+    props = {n: {"type": "string", "title": t} for n, t in
+             [("curing", "CURING"), ("batch", "Batch"), ("site", "Site")]}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["curing"].value == "14 days"
+    assert fields["batch"].value == "Pale ash wood"
+    assert fields["site"].value == "North yard"
 
 
 def test_a_title_in_capitals_that_starts_with_a_label_is_no_value():
