@@ -38,10 +38,10 @@ _TWIN_SCORE = 0.95
 _REST = re.compile(r"[)\]]?[ \t]*[:#=.\-–—_]*[ \t]*")
 # Words written between a label and a colon: the label written is longer than the field's.
 _LABEL_TAIL = re.compile(r"(?P<tail>(?:[ \t]+[^\W\d][\w.&/'-]*){1,3})[ \t]*:")
-# A tick written just before a label makes it a ticked option ("X_SATIN", "XOK", "☑ Oil");
+# A tick written just before a label makes it a ticked option ("X_SATIN", "XOK", "xx Gas", "☑ Oil");
 # a fill-in rule just before it, with no mark, an option left unticked ("_MATT"). (An empty
 # bracket is not one: OCR often drops a faint mark inside it.)
-_TICK_BEFORE = re.compile(r"(?:^|(?<=[\s_(\[]))(?P<mark>[xX✓✔☑☒])[_)\]]*[ \t]*$")
+_TICK_BEFORE = re.compile(r"(?:^|(?<=[\s_(\[]))(?P<mark>[xX✓✔☑☒]{1,2})[_)\]]*[ \t]*$")
 _BOX_BEFORE = re.compile(r"(?:^|(?<=\s))_+[ \t]*$")
 # Words alone before a label at its line's start that make one label with it: in capitals
 # before one in capitals ("SPENT TO DATE:"), or a word and the little words that go on from

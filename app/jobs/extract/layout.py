@@ -202,7 +202,7 @@ def right_or_below(lines: list[Line], index: int, is_label) -> list[Line]:
                 right.append((a0 - x1, other))
         elif (
             (b0 + b1) / 2 >= (y0 + y1) / 2 + 0.5 * height  # the middle, as in a tilted scan
-            and min(x1, a1) - max(x0, a0) > 0
+            and min(x1, a1) - max(x0, a0) > -0.5 * height
             and b0 - y1 <= 2.5 * height
         ):
             below.append((b0 - y1, other))

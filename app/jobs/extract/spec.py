@@ -118,6 +118,10 @@ def label_candidates(name: str, prop: Mapping[str, Any]) -> list[str]:
         bare = _BRACKETED.sub(" ", phrase).strip(" -:")
         if bare != phrase.strip() and any(c.isalpha() for c in bare):
             own.append(bare)
+        # A heading and its label ("Planned: Handover"): forms print the heading apart.
+        head, colon, tail = phrase.rpartition(":")
+        if colon and head.strip() and tail.strip()[:1].isalpha():
+            own.append(tail.strip())
     folded = {fold(phrase) for phrase in own}
     for group in lexicon()["synonyms"]:
         if folded & {fold(member) for member in group}:

@@ -229,6 +229,22 @@ def test_a_value_ends_where_a_wide_gap_parts_the_ocr_fragments_of_its_row():
     assert fields["site"].value == "North yard"
 
 
+def test_a_doubled_tick_a_value_below_and_right_and_a_heading_printed_apart():
+    text, pages = ocr_page([
+        ("xx HOLD", [10, 10, 90, 30]),  # a tick written twice before an option
+        ("Grand total", [10, 50, 110, 70]),
+        ("88.5%", [114, 74, 170, 94]),  # under the label's end, starting just right of it
+    ])  # fmt: skip
+    props = {n: {"type": "string", "title": t} for n, t in
+             [("hold", "HOLD"), ("total", "Grand total")]}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["hold"].value == "xx"
+    assert fields["total"].value == "88.5%"
+    # A heading and its label in one title: the form may print the heading apart.
+    (spec,) = field_specs({"properties": {"planned_handover": {"title": "Planned: Handover"}}})
+    assert "Handover" in spec.labels
+
+
 def test_a_title_in_capitals_that_starts_with_a_label_is_no_value():
     text, pages = ocr_page([("PART NO ASSEMBLY DRAWING", [10, 10, 260, 24])])
     fields = fill(text, {"part": {"type": "string", "title": "PART NO"}}, pages=pages)
