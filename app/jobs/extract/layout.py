@@ -207,22 +207,25 @@ def right_or_below(lines: list[Line], index: int, is_label) -> list[Line]:
         ):
             below.append((b0 - y1, other))
     label = lines[index].text
+    # A value right under the label (a row of headings has its values so).
+    under = any(gap <= height for gap, _ in below)
     for side in (right, below):  # a label next along the row: the value may still be below
         for _, line in sorted(side, key=lambda item: item[0])[:1]:
-            if side is right and _heading_like(label, line.text):
+            if side is right and _heading_like(label, line.text, under):
                 continue  # "ITEM   UNIT COST": a row of headings, the value below
             if not is_label(line):
                 return [line]
     return []
 
 
-def _heading_like(label: str, other: str) -> bool:
+def _heading_like(label: str, other: str, under: bool) -> bool:
     """Whether `other`, right of the label line `label`, is another heading of a row of them:
     both in capitals, the label with no separator after it and no mark before it ("CC:",
-    "- SITE TYPE" are labels of a value), and it is several words without a digit."""
+    "- SITE TYPE" are labels of a value), and it is several words without a digit, or one
+    word while a value lies right under the label."""
     words = other.split()
     return (
-        label.isupper() and other.isupper() and len(words) > 1
+        label.isupper() and other.isupper() and (len(words) > 1 or under)
         and label.strip()[:1].isalpha() and label.strip()[-1:].isalpha()
         and not any(c.isdigit() for c in other)
     )  # fmt: skip

@@ -245,6 +245,17 @@ def test_a_doubled_tick_a_value_below_and_right_and_a_heading_printed_apart():
     assert "Handover" in spec.labels
 
 
+def test_headings_of_one_word_in_a_row_have_their_values_under_them():
+    text, pages = ocr_page([
+        ("ASHFORD", [100, 10, 170, 28]),
+        ("KELSO", [260, 10, 310, 28]),  # the next heading (no field of the template)
+        ("4/11/20", [104, 32, 170, 50]),  # the value right under the label
+        ("7/11/20", [262, 32, 330, 50]),
+    ])  # fmt: skip
+    fields = fill(text, {"ashford": {"type": "string", "title": "ASHFORD"}}, pages=pages)
+    assert fields["ashford"].value == "4/11/20"
+
+
 def test_a_title_in_capitals_that_starts_with_a_label_is_no_value():
     text, pages = ocr_page([("PART NO ASSEMBLY DRAWING", [10, 10, 260, 24])])
     fields = fill(text, {"part": {"type": "string", "title": "PART NO"}}, pages=pages)
