@@ -269,6 +269,8 @@ _LABEL_FIRST = re.compile(r"[ \t]*[^\W\d_][\w.&/'-]*(?: [\w.&/'-]+){0,2}[ \t]*:(
 # A line that breaks off mid-phrase: after a comma, hyphen, slash, ampersand or a word in lower
 # case ("... from the list of" / "standard analyses").
 _WRAPPED = re.compile(r"(?:[,/&-]|[a-z])[ \t]*$")
+# A line of a wrapped paragraph reaches at least this share of the next one's width.
+_FULL = 0.85
 
 
 def continued(
@@ -285,7 +287,7 @@ def continued(
     value_x = x0 + (x1 - x0) * share  # where the value starts, read from the characters' share
     if value_end != line.start + len(line.text.rstrip()):
         return value_end  # the value stops before its line's end: a later label follows it
-    bottom = y1
+    bottom, right, words = y1, x1, len(text[value_start:value_end].split())
     for following in lines[index + 1 :]:
         a0, b0, a1, b1 = following.box
         between = text[value_end : following.start]
@@ -306,7 +308,13 @@ def continued(
         if between != "\n" and b0 < y0 + 0.5 * height:
             break  # not below the line it would continue
         goes_on = starts_lower and not text[value_end - 1].isdigit()
-        if not _WRAPPED.search(text[:value_end]) and not goes_on:
+        # A line of a paragraph wrapped at its margin: in the OCR's paragraph, many words,
+        # nearly as far right as the next line reaches, no sentence ended.
+        full = (
+            between == "\n" and words >= 5 and right - a0 >= _FULL * (a1 - a0)
+            and not _SENTENCE_END.search(text[:value_end])
+        )  # fmt: skip
+        if not _WRAPPED.search(text[:value_end]) and not goes_on and not full:
             # A line ending a phrase, followed by another item ("Sam Reyes" / "Al Cho"), or a
             # date or number, followed by a note of its own ("4/2/21" / "w/o 5/2/21").
             break
@@ -317,6 +325,7 @@ def continued(
         if row:
             break
         value_end, bottom = following.start + len(following.text.rstrip()), b1
+        right, words = a1, len(following.text.split())
     return value_end
 
 

@@ -256,6 +256,25 @@ def test_headings_of_one_word_in_a_row_have_their_values_under_them():
     assert fields["ashford"].value == "4/11/20"
 
 
+def test_a_paragraph_in_capitals_wrapped_at_its_margin_goes_on():
+    text, pages = ocr_page([
+        ("NOTES:", [10, 10, 70, 30]),
+        ("ROOF TILES ON THE NORTH SIDE WERE LIFTED BY THE STORM AND", [80, 10, 600, 30]),
+        ("THE GUTTER BELOW THEM IS LOOSE AT BOTH ENDS.", [80, 32, 520, 52]),
+        ("CREW:", [10, 70, 70, 90]),
+        ("PAT LEE", [80, 70, 160, 90]),  # a list of short items: each one stands alone
+        ("JO WREN", [80, 92, 160, 112]),
+    ])  # fmt: skip
+    props = {n: {"type": "string", "title": t} for n, t in
+             [("notes", "NOTES"), ("crew", "CREW")]}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["notes"].value == (
+        "ROOF TILES ON THE NORTH SIDE WERE LIFTED BY THE STORM AND\n"
+        "THE GUTTER BELOW THEM IS LOOSE AT BOTH ENDS"
+    )
+    assert fields["crew"].value == "PAT LEE"
+
+
 def test_a_title_in_capitals_that_starts_with_a_label_is_no_value():
     text, pages = ocr_page([("PART NO ASSEMBLY DRAWING", [10, 10, 260, 24])])
     fields = fill(text, {"part": {"type": "string", "title": "PART NO"}}, pages=pages)
