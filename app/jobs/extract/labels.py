@@ -413,6 +413,7 @@ def box_blocks(
                         blocks.append(Block(label, at + label_start, at + label_end, *span))
         blocks += _two_line_labels(text, lines, patterns, label_runs, is_label)
         blocks += _stacked_labels(text, lines, patterns, label_runs)
+        blocks += _two_row_headings(lines, labels, label_runs, is_label)
     return blocks
 
 
@@ -552,6 +553,78 @@ def _two_line_labels(
             end = value.start + later_label(value.text, 0, len(value.text))
             blocks.append(Block(both.text, both.start, both.end, value.start, end))
     return blocks
+
+
+def _two_row_headings(lines: list[Line], labels: list[str], label_runs, is_label) -> list[Block]:
+    """Column headings printed on two rows, each column's words one over the other ("UNIT"
+    over "COST", "NO. OF" over "BAYS"), in rows OCR reads as lines across the table: a label's
+    first words in one row and the rest in the row right under it, in the same column. Its
+    value is under it, in that column."""
+    wanted = {tuple(fold(label).split()) for label in labels}
+    wanted = [words for words in wanted if len(words) > 1]
+    blocks = []
+    for upper in lines:
+        _, y0, _, y1 = upper.box
+        height = max(1.0, y1 - y0)
+        for lower_index, lower in enumerate(lines):
+            a0, b0, a1, b1 = lower.box
+            if (b0 + b1) / 2 < (y0 + y1) / 2 + 0.5 * height or b0 - y1 > 0.5 * height:
+                continue  # not the row right under it
+            if min(upper.box[2], a1) - max(upper.box[0], a0) <= 0:
+                continue
+            top, bottom = _heading_words(upper, label_runs), _heading_words(lower, label_runs)
+            for label in wanted:
+                for split in range(1, len(label)):
+                    for first, last in _column_pairs(top, bottom, label[:split], label[split:],
+                                                     height):  # fmt: skip
+                        left, right = min(first[2], last[2]), max(first[3], last[3])
+                        span = below_in_column(lines, lower_index, left - 0.5 * height,
+                                               right + 0.5 * height, is_label)  # fmt: skip
+                        if span is not None:
+                            written = f"{first[4]} {last[4]}"
+                            blocks.append(Block(written, upper.start + first[0],
+                                                upper.start + first[1], *span))  # fmt: skip
+    return blocks
+
+
+# A word of an OCR line: its start and end in the line, its left and right x, folded.
+_Word = tuple[int, int, float, float, str]
+
+
+def _heading_words(line: Line, label_runs) -> list[_Word]:
+    """The words of an OCR line outside the labels found on it (a label found whole is read
+    where it is): (start, end, left x, right x, folded word)."""
+    runs = label_runs(line.text)
+    return [
+        (m.start(), m.end(), column_x(line, m.start()), column_x(line, m.end()), fold(m[0]))
+        for m in re.finditer(r"[^\W_]+", line.text)
+        if not any(s <= m.start() < e for s, e in runs)
+    ]  # fmt: skip
+
+
+def _column_pairs(
+    top: list[_Word], bottom: list[_Word], first_words: tuple[str, ...],
+    last_words: tuple[str, ...], height: float,
+) -> list[tuple[_Word, _Word]]:  # fmt: skip
+    """Runs of `first_words` in the upper row and of `last_words` in the lower row that stand
+    in one column (within half a line's height): (upper run, lower run), each as a word."""
+    pairs = []
+    for upper in _word_runs(top, first_words):
+        for lower in _word_runs(bottom, last_words):
+            if min(upper[3], lower[3]) - max(upper[2], lower[2]) > -0.5 * height:
+                pairs.append((upper, lower))
+    return pairs
+
+
+def _word_runs(words: list[_Word], wanted: tuple[str, ...]) -> list[_Word]:
+    """Where the folded words `wanted` stand in a row of words, one after the other: each run
+    as one word."""
+    runs = []
+    for at in range(len(words) - len(wanted) + 1):
+        if tuple(word[4] for word in words[at : at + len(wanted)]) == wanted:
+            first, last = words[at], words[at + len(wanted) - 1]
+            runs.append((first[0], last[1], first[2], last[3], " ".join(wanted)))
+    return runs
 
 
 def _reads_as_label(written: str, patterns: list[tuple[str, Any]]) -> bool:

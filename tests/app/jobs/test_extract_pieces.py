@@ -275,6 +275,22 @@ def test_a_paragraph_in_capitals_wrapped_at_its_margin_goes_on():
     assert fields["crew"].value == "PAT LEE"
 
 
+def test_column_headings_printed_on_two_rows_have_their_values_under_them():
+    text, pages = ocr_parts_page([
+        ("NO. OF UNIT", [(0, [100, 10, 150, 28]), (7, [250, 10, 290, 28])]),
+        ("DEPOT BAYS COST", [(0, [10, 30, 60, 48]), (6, [105, 30, 145, 48]),
+                             (11, [250, 30, 290, 48])]),  # fmt: skip
+        ("Kirkby 14 3.20", [(0, [10, 52, 60, 70]), (7, [115, 52, 135, 70]),
+                            (10, [255, 52, 290, 70])]),  # fmt: skip
+    ])  # fmt: skip
+    props = {n: {"type": "string", "title": t} for n, t in
+             [("bay_count", "NO. OF BAYS"), ("unit_cost", "UNIT COST")]}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert fields["bay_count"].value == "14"
+    assert fields["unit_cost"].value == "3.20"
+    assert fields["bay_count"].grounded and fields["unit_cost"].grounded
+
+
 def test_a_title_in_capitals_that_starts_with_a_label_is_no_value():
     text, pages = ocr_page([("PART NO ASSEMBLY DRAWING", [10, 10, 260, 24])])
     fields = fill(text, {"part": {"type": "string", "title": "PART NO"}}, pages=pages)
