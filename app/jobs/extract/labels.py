@@ -685,7 +685,7 @@ def _label_runs(
     for label, pattern in patterns:
         matches += [
             (m.start(), m.end()) for m in pattern.finditer(line)
-            if m.end() > m.start() and not (label.isupper() and _mostly_lower(m[0]))
+            if m.end() > m.start() and not _prose_case(label, line, m)
             and not (m[0][0].islower() and _LOWER_WORD_BEFORE.search(line, 0, m.start()))
         ]  # fmt: skip  ("... as the third contractor had": in lower case after one, prose)
     # The longest first, garbled or not: "Projected Start Date" (a label OCR
@@ -695,6 +695,16 @@ def _label_runs(
         if all(end <= s or start >= e for s, e in kept):
             kept.append((start, end))
     return sorted(kept)
+
+
+_COLON_AFTER = re.compile(r"[ \t]*:")
+
+
+def _prose_case(label: str, line: str, match: re.Match[str]) -> bool:
+    """Whether a label the template writes in capitals is found in lower case, as in prose
+    ("this compound is"); not when a colon follows it ("cc:" for "CC")."""
+    lower = label.isupper() and _mostly_lower(match[0])
+    return lower and not _COLON_AFTER.match(line, match.end())
 
 
 _LOWER_WORD_BEFORE = re.compile(r"\b[a-z]+[ \t]+$")

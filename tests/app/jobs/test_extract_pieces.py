@@ -138,6 +138,10 @@ def test_a_capitals_label_in_lower_case_inside_a_sentence_is_prose():
     fields = fill(text, props, pages=pages)
     assert fields["remarks"].value == "The sample was cut to the gauge marked"
     assert fields["gauge"].value == "14"
+    # but with a colon after it, a label the form prints in lower case is that label
+    text, pages = ocr_page([("attn:", [10, 10, 50, 30]), ("B. M. ROSS", [48, 34, 150, 54])])
+    fields = fill(text, {"attn": {"type": "string", "title": "ATTN"}}, pages=pages)
+    assert fields["attn"].value == "B. M. ROSS"
 
 
 def test_a_label_the_description_quotes_asks_for_no_unit():
