@@ -258,6 +258,13 @@ def test_headings_of_one_word_in_a_row_have_their_values_under_them():
     ])  # fmt: skip
     fields = fill(text, {"ashford": {"type": "string", "title": "ASHFORD"}}, pages=pages)
     assert fields["ashford"].value == "4/11/20"
+    text, pages = ocr_page([
+        ("BIN NO.", [100, 10, 170, 28]),  # a heading ending with an abbreviation's stop
+        ("CHECKED BY", [260, 10, 350, 28]),
+        ("4411", [104, 32, 150, 50]),
+    ])  # fmt: skip
+    fields = fill(text, {"bin_no": {"type": "string", "title": "BIN NO."}}, pages=pages)
+    assert fields["bin_no"].value == "4411"
 
 
 def test_a_paragraph_in_capitals_wrapped_at_its_margin_goes_on():
