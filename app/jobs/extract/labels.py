@@ -37,6 +37,7 @@ _TWIN_SCORE = 0.95
 # dash, a form's fill-in rule.
 _REST = re.compile(r"[)\]]?[ \t]*[:#=.\-–—_]*[ \t]*")
 # Words written between a label and a colon: the label written is longer than the field's.
+_SEPARATED = re.compile(r"[ \t]*(?::|#|=|-{2,}|_{2,}|[ \t][-–—][ \t])")
 _LABEL_TAIL = re.compile(r"(?P<tail>(?:[ \t]+[^\W\d][\w.&/'-]*){1,3})[ \t]*:")
 # A tick written just before a label makes it a ticked option ("X_SATIN", "XOK", "xx Gas", "☑ Oil");
 # a fill-in rule just before it, with no mark, an option left unticked ("_MATT"). (An empty
@@ -151,6 +152,8 @@ def block_candidate(
     is a numbered or bulleted list)."""
     top = max(score for score, _ in found)
     blocks = [block for score, block in found if score >= top]
+    # A label written with a separator ("Blend ---- Ann Ray", "Blend:") before one without.
+    blocks.sort(key=lambda block: _SEPARATED.match(text, block.label_end) is None)
     if _wants_item(spec):  # "the first item of the impression list": a numbered list first
         blocks.sort(key=lambda block: _ITEM_MARK.match(text, block.value_start) is None)
     for block in blocks:

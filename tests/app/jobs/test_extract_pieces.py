@@ -302,6 +302,16 @@ def test_column_headings_printed_on_two_rows_have_their_values_under_them():
     assert fields["bay_count"].grounded and fields["unit_cost"].grounded
 
 
+def test_of_two_places_a_label_is_written_the_one_with_a_separator_gives_the_value():
+    text, pages = ocr_page([
+        ("Fuel", [10, 10, 50, 30]),  # the label's word alone, a line under it
+        ("Tank 4", [12, 34, 70, 54]),
+        ("Fuel ---- Red diesel", [10, 80, 220, 100]),  # the label, a leader, its value
+    ])  # fmt: skip
+    fields = fill(text, {"fuel": {"type": "string", "title": "Fuel"}}, pages=pages)
+    assert fields["fuel"].value == "Red diesel"
+
+
 def test_a_title_in_capitals_that_starts_with_a_label_is_no_value():
     text, pages = ocr_page([("PART NO ASSEMBLY DRAWING", [10, 10, 260, 24])])
     fields = fill(text, {"part": {"type": "string", "title": "PART NO"}}, pages=pages)
