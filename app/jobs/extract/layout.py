@@ -218,16 +218,19 @@ def right_or_below(lines: list[Line], index: int, is_label) -> list[Line]:
     return []
 
 
+_BRACKET_END = re.compile(r"\s*\([^()]*\)\s*$|\s+$")
+
+
 def _heading_like(label: str, other: str, under: bool) -> bool:
     """Whether `other`, right of the label line `label`, is another heading of a row of them:
-    both in capitals, the label with no separator after it (an abbreviation's full stop is
-    none: "BIN NO.") and no mark before it ("CC:", "- SITE TYPE" are labels of a value), and
-    it is several words without a digit, or one word while a value lies right under the
-    label."""
+    both in capitals, the label with no separator after it (an abbreviation's full stop and a
+    closing bracket are none: "BIN NO.", "DEPTH (MM)") and no mark before it ("CC:", "- SITE
+    TYPE" are labels of a value), and it is several words without a digit, or one word while
+    a value lies right under the label."""
     words = other.split()
     return (
         label.isupper() and other.isupper() and (len(words) > 1 or under)
-        and label.strip()[:1].isalpha() and label.strip().rstrip(".")[-1:].isalpha()
+        and label.strip()[:1].isalpha() and _BRACKET_END.sub("", label).rstrip(".")[-1:].isalpha()
         and not any(c.isdigit() for c in other)
     )  # fmt: skip
 

@@ -265,6 +265,13 @@ def test_headings_of_one_word_in_a_row_have_their_values_under_them():
     ])  # fmt: skip
     fields = fill(text, {"bin_no": {"type": "string", "title": "BIN NO."}}, pages=pages)
     assert fields["bin_no"].value == "4411"
+    text, pages = ocr_page([
+        ("DEPTH (MM)", [100, 10, 190, 28]),  # a heading with its unit
+        ("CHECKED BY", [260, 10, 350, 28]),
+        ("35", [104, 32, 130, 50]),
+    ])  # fmt: skip
+    fields = fill(text, {"depth": {"type": "string", "title": "DEPTH"}}, pages=pages)
+    assert fields["depth"].value == "35"
 
 
 def test_a_paragraph_in_capitals_wrapped_at_its_margin_goes_on():
