@@ -37,8 +37,9 @@ _TWIN_SCORE = 0.95
 # dash, a form's fill-in rule.
 _REST = re.compile(r"[)\]]?[ \t]*[:#=.\-–—_]*[ \t]*")
 # Words written between a label and a colon: the label written is longer than the field's.
-_SEPARATED = re.compile(r"[ \t]*(?::|#|=|-{2,}|_{2,}|[ \t][-–—][ \t])")
 _LABEL_TAIL = re.compile(r"(?P<tail>(?:[ \t]+[^\W\d][\w.&/'-]*){1,3})[ \t]*:")
+# What follows a label written as one: a colon, "#", "=", a leader of dashes or rules, a dash.
+_SEPARATED = re.compile(r"[ \t]*(?::|#|=|-{2,}|_{2,}|[ \t][-–—][ \t])")
 # A tick written just before a label makes it a ticked option ("X_SATIN", "XOK", "xx Gas", "☑ Oil");
 # a fill-in rule just before it, with no mark, an option left unticked ("_MATT"). (An empty
 # bracket is not one: OCR often drops a faint mark inside it.)
@@ -434,7 +435,7 @@ def _fragment_end(line: Line, start: int, end: int) -> int:
     """Where a value starting at `start` on an OCR line ends, at `end` at the latest: at the
     end of the OCR fragment its first word is in, when a wide gap parts that from the next
     (the row's next cell: "CURING 14 days   Kiln 3")."""
-    height = line.box[3] - line.box[1]
+    height = max(1.0, line.box[3] - line.box[1])
     start = next((i for i in range(start, end) if line.text[i].isalnum()), end)
     pairs = zip(line.parts, line.parts[1:], strict=False)
     for (part_start, _, part_x1), (next_start, next_x0, _) in pairs:
