@@ -68,6 +68,18 @@ def test_printed_page_lines_paragraphs_and_boxes():
     assert page.lines[0].box[0] < 100 < page.lines[0].box[2]  # text starts at x = 60
 
 
+def test_a_row_of_cells_keeps_each_cell_where_it_stands():
+    # One printed row, its cells far apart: one line of text, and each cell's own box.
+    page = recognize(render_printed(["Hardness" + " " * 12 + "2.75" + " " * 12 + "3.10"]))
+    (line,) = page.lines
+    assert line.text == "Hardness 2.75 3.10"
+    starts = [start for start, _ in line.parts]
+    assert [line.text[start:].split()[0] for start in starts] == ["Hardness", "2.75", "3.10"]
+    lefts = [box[0] for _, box in line.parts]
+    assert lefts == sorted(lefts) and lefts[0] == line.box[0]
+    assert all(line.box[1] <= box[1] < box[3] <= line.box[3] for _, box in line.parts)
+
+
 def test_handwritten_notes_are_read_within_a_cer_bound():
     assert available_fonts() == list(HANDWRITING_FONTS), "tests/fonts/ is incomplete"
     fonts = random.Random(7).sample(HANDWRITING_FONTS, 6)
