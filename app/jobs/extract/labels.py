@@ -26,7 +26,15 @@ from app.jobs.extract.layout import (
     right_or_below,
 )
 from app.jobs.extract.prose import label_pattern
-from app.jobs.extract.spec import Candidate, FieldSpec, Mention, cut_to_length, fold, lexicon
+from app.jobs.extract.spec import (
+    Candidate,
+    FieldSpec,
+    Mention,
+    cut_to_length,
+    fold,
+    lexicon,
+    without_brackets,
+)
 from app.jobs.extract.values import typed_values
 
 THRESHOLD = 0.8
@@ -38,8 +46,6 @@ _TWIN_SCORE = 0.95
 _REST = re.compile(r"[)\]]?[ \t]*[:#=.\-–—_]*[ \t]*")
 # Words written between a label and a colon: the label written is longer than the field's.
 _LABEL_TAIL = re.compile(r"(?P<tail>(?:[ \t]+[^\W\d][\w.&/'-]*){1,3})[ \t]*:")
-# What follows a label written as one: a colon, "#", "=", a leader of dashes or rules, a dash.
-_SEPARATED = re.compile(r"[ \t]*(?::|#|=|-{2,}|_{2,}|[ \t][-–—][ \t])")
 # A tick written just before a label makes it a ticked option ("X_SATIN", "XOK", "xx Gas", "☑ Oil");
 # a fill-in rule just before it, with no mark, an option left unticked ("_MATT"). (An empty
 # bracket is not one: OCR often drops a faint mark inside it.)
@@ -71,7 +77,7 @@ _WANTS_ITEM = re.compile(r"\b(?:item|list)\b", re.IGNORECASE)
 def similarity(document_label: str, labels: tuple[str, ...]) -> float:
     """How well a label written in the document names a field with these label candidates:
     read without its brackets ("Weight (kg)" is "Weight") and with them, the better."""
-    bare = fold(re.sub(r"\([^)]*\)", " ", document_label))
+    bare = fold(without_brackets(document_label))
     whole = fold(document_label)
     return max(_similarity(written, labels) for written in {bare or whole, whole})
 
@@ -154,7 +160,7 @@ def block_candidate(
     top = max(score for score, _ in found)
     blocks = [block for score, block in found if score >= top]
     # A label written with a separator ("Blend ---- Ann Ray", "Blend:") before one without.
-    blocks.sort(key=lambda block: _SEPARATED.match(text, block.label_end) is None)
+    blocks.sort(key=lambda block: not _REST.match(text, block.label_end)[0].strip(" \t.)]"))
     if _wants_item(spec):  # "the first item of the impression list": a numbered list first
         blocks.sort(key=lambda block: _ITEM_MARK.match(text, block.value_start) is None)
     for block in blocks:
@@ -456,13 +462,12 @@ def _first_cell(line: Line, start: int, end: int) -> tuple[int, int] | None:
     written = line.text[start:end].rstrip()
     if not _FIGURES.fullmatch(written):
         return None
-    cells = [m.start() + start for m in re.finditer(_FIGURE, written)]
+    cells = list(re.finditer(_FIGURE, written))
     fragments = {part[0] for part in line.parts}
-    apart = len(cells) >= 3 and all(cell in fragments for cell in cells)
+    apart = len(cells) >= 3 and all(start + cell.start() in fragments for cell in cells)
     if not re.search(r"[.,]\d|[%*+()]", written) and not apart:
         return None
-    first = re.match(_FIGURE, written)
-    return start, start + first.end()
+    return start, start + cells[0].end()
 
 
 def _beside_or_under(

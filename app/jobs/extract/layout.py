@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.jobs.extract.spec import fold
+from app.jobs.extract.spec import fold, without_brackets
 
 _BULLET = r"(?:[-*•][ \t]*)?"
 # A label: up to six words starting with a letter, no sentence inside it.
@@ -218,9 +218,6 @@ def right_or_below(lines: list[Line], index: int, is_label) -> list[Line]:
     return []
 
 
-_BRACKET_END = re.compile(r"\s*\([^()]*\)\s*$|\s+$")
-
-
 def _heading_like(label: str, other: str, under: bool) -> bool:
     """Whether `other`, right of the label line `label`, is another heading of a row of them:
     both in capitals, the label with no separator after it (an abbreviation's full stop and a
@@ -230,7 +227,7 @@ def _heading_like(label: str, other: str, under: bool) -> bool:
     words = other.split()
     return (
         label.isupper() and other.isupper() and (len(words) > 1 or under)
-        and label.strip()[:1].isalpha() and _BRACKET_END.sub("", label).rstrip(".")[-1:].isalpha()
+        and label.strip()[:1].isalpha() and without_brackets(label).rstrip(".")[-1:].isalpha()
         and not any(c.isdigit() for c in other)
     )  # fmt: skip
 

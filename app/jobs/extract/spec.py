@@ -82,6 +82,12 @@ def lexicon(locale: str = "en") -> dict[str, Any]:
     return json.loads((assets_dir() / "lexicon" / f"fields-{locale}.json").read_text("utf-8"))
 
 
+def without_brackets(phrase: str) -> str:
+    """A label without what it says in brackets ("Weight (kg)" is "Weight"; OCR may lose the
+    closing one): a bracket qualifies a label, it does not name it."""
+    return " ".join(_BRACKETED.sub(" ", phrase).split())
+
+
 def fold(phrase: str) -> str:
     """A label phrase compared loosely: lower case, words only, plurals folded ("Diagnoses" is
     "diagnosis", "Medications" is "medication")."""
@@ -115,7 +121,7 @@ def label_candidates(name: str, prop: Mapping[str, Any]) -> list[str]:
             own.append(" ".join(kept))
         # A bracket qualifies a label ("HARDNESS (1 = soft)"), and forms print it apart, under
         # the label or not at all: the words before it are a label too.
-        bare = _BRACKETED.sub(" ", phrase).strip(" -:")
+        bare = without_brackets(phrase).strip(" -:")
         if bare != phrase.strip() and any(c.isalpha() for c in bare):
             own.append(bare)
         # A heading and its label ("Planned: Handover"): forms print the heading apart.
