@@ -87,12 +87,16 @@ def test_ocr_forms_are_read_by_box_geometry():
     ]
     text = "\n".join(line for line, _ in lines)
     pages = [{"page": 1, "text": text, "lines": [{"text": t, "box": b} for t, b in lines]}]
-    props = {"brand": {"type": "string", "title": "Brand"},
-             "total_sample": {"type": "string", "title": "Total Sample"}}  # fmt: skip
+    props = string_fields(("brand", "Brand"), ("total_sample", "Total Sample"))
     fields = fill(text, props, pages=pages)
     assert fields["brand"].value == "BELAIR"
     assert fields["total_sample"].value == "285"
     assert fields["brand"].grounded
+
+
+def string_fields(*fields: tuple[str, str]) -> dict:
+    """Template properties: a string field for each (name, title)."""
+    return {name: {"type": "string", "title": title} for name, title in fields}
 
 
 def ocr_page(lines: list[tuple[str, list[int]]]) -> tuple[str, list[dict]]:
@@ -110,8 +114,7 @@ def test_a_row_of_column_labels_has_its_values_below():
         ("Gloss", [122, 28, 170, 42]),
         ("Epoxy", [252, 28, 300, 42]),
     ])  # fmt: skip
-    props = {n: {"type": "string", "title": t} for n, t in
-             [("alloy", "ALLOY"), ("glaze", "GLAZE"), ("coating", "COATING TYPE")]}  # fmt: skip
+    props = string_fields(("alloy", "ALLOY"), ("glaze", "GLAZE"), ("coating", "COATING TYPE"))
     fields = fill(text, props, pages=pages)
     assert [fields[n].value for n in ("alloy", "glaze")] == ["A2", "Gloss"]
 
@@ -121,8 +124,7 @@ def test_a_row_of_labels_read_as_one_line_has_each_value_in_its_column_below():
         ("SHELF NO. BIN NO. AISLE", [10, 10, 250, 24]),  # three labels OCR ran into one line
         ("B-12 7 North", [10, 28, 250, 42]),  # and their three values below them, likewise
     ])  # fmt: skip
-    props = {n: {"type": "string", "title": t} for n, t in
-             [("shelf", "SHELF NO"), ("bin", "BIN NO"), ("aisle", "AISLE")]}  # fmt: skip
+    props = string_fields(("shelf", "SHELF NO"), ("bin", "BIN NO"), ("aisle", "AISLE"))
     fields = fill(text, props, pages=pages)
     assert [fields[n].value for n in ("shelf", "bin")] == ["B-12", "7"]
     assert fields["shelf"].grounded and fields["bin"].grounded
@@ -133,8 +135,7 @@ def test_a_capitals_label_in_lower_case_inside_a_sentence_is_prose():
         ("REMARKS: The sample was cut to the gauge marked.", [10, 10, 400, 24]),
         ("GAUGE: 14", [10, 30, 90, 44]),
     ])  # fmt: skip
-    props = {n: {"type": "string", "title": t} for n, t in
-             [("remarks", "REMARKS"), ("gauge", "GAUGE")]}  # fmt: skip
+    props = string_fields(("remarks", "REMARKS"), ("gauge", "GAUGE"))
     fields = fill(text, props, pages=pages)
     assert fields["remarks"].value == "The sample was cut to the gauge marked"
     assert fields["gauge"].value == "14"
@@ -172,9 +173,10 @@ def test_a_row_of_a_table_of_figures_gives_the_cell_next_to_its_label():
         ("Phone", [10, 110, 60, 124]),
         ("(555) 201-3344", [200, 110, 330, 124]),  # no table row either
     ])  # fmt: skip
-    props = {n: {"type": "string", "title": t} for n, t in
-             [("hardness", "HARDNESS (1 = soft)"), ("yield_", "Yield"),
-              ("batch", "Batch ref"), ("phone", "Phone")]}  # fmt: skip
+    props = string_fields(
+        ("hardness", "HARDNESS (1 = soft)"), ("yield_", "Yield"), ("batch", "Batch ref"),
+        ("phone", "Phone"),
+    )
     fields = fill(text, props, pages=pages)
     assert fields["hardness"].value == "2.75*"
     assert fields["yield_"].value == "12.5"
@@ -206,9 +208,10 @@ def test_table_cells_are_placed_by_the_ocr_fragments_under_their_headings():
         ("FINISH, SHEEN", [(0, [300, 120, 420, 134])]),  # a title naming labels
         ("Maker: Alder Paints 5 L", [(0, [300, 140, 350, 154]), (7, [355, 140, 480, 154])]),
     ])  # fmt: skip
-    props = {n: {"type": "string", "title": t} for n, t in
-             [("grade", "GRADE"), ("mass", "MASS"), ("width", "WIDTH"), ("pen", "PEN"),
-              ("tallies", "TALLIES"), ("ref", "Ref"), ("sheen", "SHEEN")]}  # fmt: skip
+    props = string_fields(
+        ("grade", "GRADE"), ("mass", "MASS"), ("width", "WIDTH"), ("pen", "PEN"),
+        ("tallies", "TALLIES"), ("ref", "Ref"), ("sheen", "SHEEN"),
+    )
     fields = fill(text, props, pages=pages)
     assert [fields[n].value for n in ("grade", "mass", "width")] == ["B", "1.25", "90"]
     assert fields["tallies"].value == "12"
@@ -225,8 +228,7 @@ def test_a_value_ends_where_a_wide_gap_parts_the_ocr_fragments_of_its_row():
         ("Site", [(0, [10, 70, 50, 90])]),
         ("North yard Gate 2", [(0, [120, 70, 220, 90]), (11, [300, 70, 360, 90])]),
     ])  # fmt: skip
-    props = {n: {"type": "string", "title": t} for n, t in
-             [("curing", "CURING"), ("batch", "Batch"), ("site", "Site")]}  # fmt: skip
+    props = string_fields(("curing", "CURING"), ("batch", "Batch"), ("site", "Site"))
     fields = fill(text, props, pages=pages)
     assert fields["curing"].value == "14 days"
     assert fields["batch"].value == "Pale ash wood"
@@ -239,8 +241,7 @@ def test_a_doubled_tick_a_value_below_and_right_and_a_heading_printed_apart():
         ("Grand total", [10, 50, 110, 70]),
         ("88.5%", [114, 74, 170, 94]),  # under the label's end, starting just right of it
     ])  # fmt: skip
-    props = {n: {"type": "string", "title": t} for n, t in
-             [("hold", "HOLD"), ("total", "Grand total")]}  # fmt: skip
+    props = string_fields(("hold", "HOLD"), ("total", "Grand total"))
     fields = fill(text, props, pages=pages)
     assert fields["hold"].value == "xx"
     assert fields["total"].value == "88.5%"
@@ -283,8 +284,7 @@ def test_a_paragraph_in_capitals_wrapped_at_its_margin_goes_on():
         ("PAT LEE", [80, 70, 160, 90]),  # a list of short items: each one stands alone
         ("JO WREN", [80, 92, 160, 112]),
     ])  # fmt: skip
-    props = {n: {"type": "string", "title": t} for n, t in
-             [("notes", "NOTES"), ("crew", "CREW")]}  # fmt: skip
+    props = string_fields(("notes", "NOTES"), ("crew", "CREW"))
     fields = fill(text, props, pages=pages)
     assert fields["notes"].value == (
         "ROOF TILES ON THE NORTH SIDE WERE LIFTED BY THE STORM AND\n"
@@ -301,8 +301,7 @@ def test_column_headings_printed_on_two_rows_have_their_values_under_them():
         ("Kirkby 14 3.20", [(0, [10, 52, 60, 70]), (7, [115, 52, 135, 70]),
                             (10, [255, 52, 290, 70])]),  # fmt: skip
     ])  # fmt: skip
-    props = {n: {"type": "string", "title": t} for n, t in
-             [("bay_count", "NO. OF BAYS"), ("unit_cost", "UNIT COST")]}  # fmt: skip
+    props = string_fields(("bay_count", "NO. OF BAYS"), ("unit_cost", "UNIT COST"))
     fields = fill(text, props, pages=pages)
     assert fields["bay_count"].value == "14"
     assert fields["unit_cost"].value == "3.20"
@@ -332,9 +331,10 @@ def test_ocr_labels_with_a_wrong_letter_and_later_labels_on_the_line():
         ("Countersigned Total Hours: 12", [10, 50, 220, 64]),
         ("Countersigned: J. Ortiz", [10, 70, 180, 84]),
     ])  # fmt: skip
-    props = {n: {"type": "string", "title": t} for n, t in [
+    props = string_fields(
         ("inspector_code", "INSPECTOR CODE"), ("fabricator", "FABRICATOR"), ("batch", "BATCH NO"),
-        ("countersigned", "Countersigned")]}  # fmt: skip
+        ("countersigned", "Countersigned"),
+    )
     fields = fill(text, props, pages=pages)
     assert fields["inspector_code"].value == "K-12"
     assert fields["fabricator"].value == "Granite Works"  # not into the next label
@@ -373,8 +373,7 @@ def test_fill_in_rules_brackets_and_abbreviations_around_ocr_labels():
         ("6", [200, 40, 215, 54]),
         ("Cert. No. 88-C Mill Heat Number: 5521", [10, 70, 400, 84]),
     ])  # fmt: skip
-    props = {n: {"type": "string", "title": t} for n, t in [
-        ("kiln_load", "KILN LOAD"), ("panels", "Panel(s"), ("cert", "Cert No")]}  # fmt: skip
+    props = string_fields(("kiln_load", "KILN LOAD"), ("panels", "Panel(s"), ("cert", "Cert No"))
     fields = fill(text, props, pages=pages)
     assert fields["kiln_load"].value == "2963"
     assert fields["panels"].value == "6"
@@ -407,8 +406,9 @@ def test_a_label_written_on_two_lines_has_its_value_below_it():
         ("14", [40, 60, 60, 74]),
         ("Amber", [210, 60, 260, 74]),
     ])  # fmt: skip
-    props = {"lot_count": {"type": "string", "title": "Crates, in lots of six"},
-             "closure": {"type": "string", "title": "Seal Colour where fitted"}}  # fmt: skip
+    props = string_fields(
+        ("lot_count", "Crates, in lots of six"), ("closure", "Seal Colour where fitted")
+    )
     fields = fill(text, props, pages=pages)
     assert fields["lot_count"].value == "14"  # not the next label's first line
     assert fields["closure"].value == "Amber"
@@ -423,8 +423,7 @@ def test_a_row_of_column_headings_run_together_has_each_value_in_its_column():
         ("Oak Row", [210, 18, 290, 32]),
         ("7", [360, 18, 370, 32]),
     ])  # fmt: skip
-    props = {"depot": {"type": "string", "title": "DEPOT NAME"},
-             "depot_2": {"type": "string", "title": "DEPOT NAME"}}  # fmt: skip
+    props = string_fields(("depot", "DEPOT NAME"), ("depot_2", "DEPOT NAME"))
     fields = fill(text, props, pages=pages)
     assert fields["depot"].value == "Elm Yard"
     assert fields["depot_2"].value == "Oak Row"
@@ -469,8 +468,7 @@ def test_ocr_labels_are_found_through_confusable_letters_brackets_and_case():
     assert fields["contract_no"].value is None
     line = "Notes: two quotes, the third contractor had not replied"
     text, pages = ocr_page([(line, [10, 10, 420, 24])])
-    props = {"notes": {"type": "string", "title": "Notes"},
-             "contractor": {"type": "string", "title": "Contractor"}}  # fmt: skip
+    props = string_fields(("notes", "Notes"), ("contractor", "Contractor"))
     fields = fill(text, props, pages=pages)
     assert fields["notes"].value == "two quotes, the third contractor had not replied"
     assert fields["contractor"].value is None  # a word of the sentence, after one in lower case
@@ -530,8 +528,8 @@ def test_a_field_no_label_names_best_takes_a_label_another_field_has_twice():
         ("INSPECTED BY: Ann Ode", [10, 10, 200, 24]),
         ("INSPECTED BY: Raj Iyer", [10, 40, 200, 54]),
     ])  # fmt: skip
-    props = {"inspector": {"type": "string", "title": "INSPECTOR"},  # "inspected by" is its synonym
-             "field_2": {"type": "string", "title": "INSPECTED BY LEAD"}}  # fmt: skip
+    # ("inspected by" is a synonym of "inspector")
+    props = string_fields(("inspector", "INSPECTOR"), ("field_2", "INSPECTED BY LEAD"))
     fields = fill(text, props, pages=pages)
     assert fields["inspector"].value == "Ann Ode"
     assert fields["field_2"].value == "Raj Iyer"
@@ -546,8 +544,7 @@ def test_a_label_stacked_on_lines_goes_on_with_its_value_after_the_colon():
         ("ROTA: 9 to 5", [10, 92, 130, 106]),
     ])  # fmt: skip
     # (Names that are no words of the labels: a property's name is a label of its own.)
-    props = {"field_1": {"type": "string", "title": "TALLY OF VISITORS"},
-             "field_2": {"type": "string", "title": "GATE WARDEN ON DUTY ROTA"}}  # fmt: skip
+    props = string_fields(("field_1", "TALLY OF VISITORS"), ("field_2", "GATE WARDEN ON DUTY ROTA"))
     fields = fill(text, props, pages=pages)
     assert fields["field_1"].value == "12"
     assert fields["field_2"].value == "9 to 5"
@@ -561,8 +558,7 @@ def test_labels_printed_under_their_values_one_after_another():
         ("5/7/21", [300, 60, 360, 74]),  # under the first DATE, but the second one's value
         ("DATE", [305, 77, 345, 91]),
     ])  # fmt: skip
-    props = {"date": {"type": "string", "title": "DATE"},
-             "date_2": {"type": "string", "title": "DATE"}}  # fmt: skip
+    props = string_fields(("date", "DATE"), ("date_2", "DATE"))
     fields = fill(text, props, pages=pages)
     assert fields["date"].value == "4/7/21"
     assert fields["date_2"].value == "5/7/21"
@@ -577,8 +573,7 @@ def test_a_label_ending_a_line_takes_the_words_under_it_and_headings_run_on_in_a
         ("Ladder hire", [10, 78, 110, 92]),
         ("40", [300, 78, 320, 92]),
     ])  # fmt: skip
-    props = {"date": {"type": "string", "title": "DATE"},
-             "item": {"type": "string", "title": "ITEM"}}  # fmt: skip
+    props = string_fields(("date", "DATE"), ("item", "ITEM"))
     fields = fill(text, props, pages=pages)
     assert fields["date"].value == "4 May 2021"
     assert fields["item"].value == "Ladder hire"
@@ -605,8 +600,7 @@ def test_a_bracketed_label_under_its_line_and_no_value_written_up_the_margin():
         ("99120311", [600, 0, 630, 90]),  # a filing number written up the margin
         ("Ref:", [420, 50, 460, 64]),
     ])  # fmt: skip
-    props = {"witness": {"type": "string", "title": "Witness"},
-             "ref": {"type": "string", "title": "Ref"}}  # fmt: skip
+    props = string_fields(("witness", "Witness"), ("ref", "Ref"))
     fields = fill(text, props, pages=pages)
     assert fields["witness"].value == "Ivy Marsh"
     assert fields["ref"].value is None
@@ -628,8 +622,7 @@ def test_a_misspelt_long_label_keeps_the_short_one_it_holds_and_a_date_ends_its_
     assert fields["due"].value == "9/2/21"
     # "Spent to Date:" is one label, not "Date" after two words of another value.
     text, pages = ocr_page([("Spent to Date:", [10, 10, 150, 24]), ("4,750", [300, 10, 350, 24])])
-    props = {"date": {"type": "string", "title": "Date"},
-             "field_1": {"type": "string", "title": "Spent to Date (this year)"}}  # fmt: skip
+    props = string_fields(("date", "Date"), ("field_1", "Spent to Date (this year)"))
     fields = fill(text, props, pages=pages)
     assert fields["field_1"].value == "4,750"
     assert fields["date"].value is None
