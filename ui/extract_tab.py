@@ -2,10 +2,10 @@
 its evidence highlighted in the document text below the table.
 
 State is shown as one narrow column next to the value, so it is never off-screen: found in the
-source, check it (the model chose it, or it is not valid for the schema), not in the source, not
-found (the field is empty), or "you" (the user typed it: no evidence from the document). Whether a
-value is "in the source" is decided by its evidence span, exactly as the highlight finds it, so a
-highlighted value is never called "not in source".
+source, check it (the model chose it, or the OCR read its line unsurely), invalid (not valid for
+the schema), not in the source, not found (the field is empty), or "you" (the user typed it: no
+evidence from the document). Whether a value is "in the source" is decided by its evidence span,
+exactly as the highlight finds it, so a highlighted value is never called "not in source".
 """
 
 from __future__ import annotations
@@ -45,6 +45,9 @@ STATES = {
               QColor(46, 204, 113, 90)),
     "model": ("? check", "The model chose this value; the highlighted passage is its evidence.",
               QColor(255, 214, 102, 140)),
+    "read unsurely": ("? check",
+                      "The OCR was unsure reading this value's line: compare it with the page.",
+                      QColor(255, 214, 102, 140)),
     "invalid": ("! invalid", "This value does not fit the template's type for the field.",
                 QColor(255, 214, 102, 140)),
     "not in source": ("✗ not in source",
@@ -68,6 +71,8 @@ def field_state(field: dict[str, Any], source_text: str) -> str:
         return "not in source"
     if not field.get("valid", True):
         return "invalid"
+    if field.get("read_unsurely"):
+        return "read unsurely"
     return "model" if field.get("source") == "model" else "found"
 
 

@@ -119,7 +119,8 @@ def _print_human(kind: str, document: dict[str, Any]) -> None:
     else:
         for name, field in document["fields"].items():
             value = "—" if field["value"] is None else field["value"]
-            flags = [] if field["grounded"] else ["NOT GROUNDED"]
+            unsure = " (READ UNSURELY BY OCR: CHECK THE PAGE)" if field.get("read_unsurely") else ""
+            flags = [] if field["grounded"] else [f"NOT GROUNDED{unsure}"]
             flags += [] if field["valid"] else ["INVALID"]
             suffix = f"  [{', '.join(flags)}]" if flags else ""
             print(f"{name}: {value}{suffix}")

@@ -119,5 +119,6 @@ def evidence_span(evidence: str, source: str) -> tuple[int, int] | None:
 
 
 def occurs_in(evidence: str, source: str) -> bool:
-    """True if `evidence` is a passage of `source` (see `evidence_span`): what `grounded` means."""
+    """True if `evidence` is a passage of `source` (see `evidence_span`): what `grounded` means
+    (of a scan's text, only for what the OCR read surely: see `extract.ground.field_result`)."""
     return evidence_span(evidence, source) is not None

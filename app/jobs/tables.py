@@ -50,14 +50,16 @@ def checks_text(field: dict[str, Any]) -> str:
     if field.get("value") in (None, "", []):
         return "not found"
     words = [word for word in ("grounded", "valid") if field.get(word)]
+    if field.get("read_unsurely"):
+        words.append("read unsurely by OCR")
     if field.get("source") == "model":
         words.append("chosen by the model")
     return ", ".join(words) or "not verified"
 
 
 def review_state(field: dict[str, Any]) -> str:
-    """"you" (typed by the user), "not found", "check" (not grounded, invalid or the model's
-    choice) or "grounded"."""
+    """"you" (typed by the user), "not found", "check" (not grounded, which a value the OCR
+    read unsurely is not, invalid or the model's choice) or "grounded"."""
     if field.get("source") == "user":
         return "you"
     if field.get("value") in (None, "", []):

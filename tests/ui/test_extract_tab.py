@@ -67,6 +67,20 @@ def test_state_sits_next_to_the_value_and_follows_the_evidence_span(qtbot, vault
     assert tab.evidence_status.text().startswith("Source: you.")
 
 
+def test_a_value_the_ocr_read_unsurely_asks_to_be_checked_against_the_page(qtbot, vault):
+    tab = ExtractTab(Session(vault))
+    qtbot.addWidget(tab)
+    unsure = {**_field("Patient: Ada Lind", "Ada Lind", grounded=False), "read_unsurely": True}
+    fields = {"patient_name": unsure, "reinspection_date": _field("due: 28/09/2026", "2026-09-28")}
+    result = jobs.Result(1, 1, "extract", 1, {"template": "visit", "fields": fields}, {})
+    tab.show_result(result, TEXT)
+    assert [tab.table.item(row, STATE).text() for row in range(2)] == ["? check", "✓ found"]
+    tab.table.setCurrentCell(0, VALUE)
+    assert "compare it with the page" in tab.evidence_status.text()
+    (selection,) = tab.source_text.extraSelections()  # its evidence is highlighted all the same
+    assert selection.cursor.selectedText() == "Patient: Ada Lind"
+
+
 def test_a_typed_value_is_the_users_in_the_table_and_every_export(qtbot, vault, tmp_path):
     stored = _stored_result(vault, tmp_path)
     tab = ExtractTab(Session(vault))

@@ -25,7 +25,7 @@ from app.jobs.extract.labels import (
     is_heading,
     prose_for_item,
 )
-from app.jobs.extract.layout import Block, text_blocks
+from app.jobs.extract.layout import Block, ocr_lines, text_blocks
 from app.jobs.extract.prose import blocked_spans, collect, unlabelled_candidates
 from app.jobs.extract.spec import Candidate, FieldResult, FieldSpec, field_specs, is_valid
 from app.jobs.fieldparse import overlap_test
@@ -114,6 +114,8 @@ def extract_fields(
     # On a scan the boxes say where a label's text ends; words of a label found elsewhere in
     # the OCR text ("Date" inside a sentence) give no free-text value.
     scanned = any(line.get("box") for page in pages or [] for line in page.get("lines") or [])
+    unsure = [(line.start, line.end) for page in ocr_lines(text, pages) for line in page
+              if line.unsure]  # fmt: skip
     if cancel is not None:
         cancel.raise_if_cancelled()
 
@@ -136,7 +138,7 @@ def extract_fields(
             old_path = found[index] if not (scanned and spec.kind in _FREE_TEXT) else []
             open_fields[index] = [c for c in old_path if is_valid(spec, c.value)]
         elif chosen is not _CONFLICT:
-            results[spec.name] = field_result(spec, text, chosen, "label")
+            results[spec.name] = field_result(spec, text, chosen, "label", unsure)
             claimed.setdefault(spec.kind, []).append((chosen.start, chosen.end))
     progress(1, 3, "Looking for the remaining fields")
     blocked = overlap_test(blocked_spans(text))
@@ -157,7 +159,7 @@ def extract_fields(
         # ("came through the operation well") is not its value: only the model may pick it.
         if single is not None and (single.strong or spec.kind not in ("text", "object")):
             chosen = single
-            results[spec.name] = field_result(spec, text, chosen, "label")
+            results[spec.name] = field_result(spec, text, chosen, "label", unsure)
             claimed.setdefault(spec.kind, []).append((chosen.start, chosen.end))
 
     provenance: dict[str, Any] = {
@@ -185,7 +187,7 @@ def extract_fields(
                 results[spec.name] = replace(empty_result(spec), model_ran=True)
                 continue
             used.add((choice.start, choice.end, spec.kind))
-            kept = field_result(spec, text, choice, "model")
+            kept = field_result(spec, text, choice, "model", unsure)
             results[spec.name] = replace(kept, model_ran=True, model_kept=kept.value is not None)
             provenance["model_fields"].append(spec.name)
     progress(3, 3, "Done")

@@ -1,7 +1,9 @@
-"""Evidence and grounding: a value is grounded when its evidence span occurs in the source."""
+"""Evidence and grounding: a value is grounded when its evidence span occurs in the source (on a
+scanned page, in what the OCR read surely)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from app.jobs.extract.spec import Candidate, FieldResult, FieldSpec, is_valid, line_bounds
@@ -43,15 +45,26 @@ def _supports_text(value: str, evidence: str) -> bool:
     return collapse_spaces(value).lower() in collapse_spaces(evidence).lower()
 
 
-def field_result(spec: FieldSpec, text: str, candidate: Candidate, source: str) -> FieldResult:
+def field_result(
+    spec: FieldSpec,
+    text: str,
+    candidate: Candidate,
+    source: str,
+    unsure: Sequence[tuple[int, int]] = (),
+) -> FieldResult:
     """A value with its evidence; grounded when that evidence is a passage of the source and
-    gives the value, nothing else (what labelled it does not matter)."""
+    gives the value, nothing else (what labelled it does not matter). `unsure` are the spans of
+    `text` the OCR read unsurely: a value on one of them is not shown to be on the page."""
     evidence = _evidence(text, candidate)
-    grounded = occurs_in(evidence, text) and _supports(spec, candidate.value, evidence)
+    read_unsurely = any(start < candidate.end and candidate.start < end for start, end in unsure)
+    in_source = occurs_in(evidence, text) and _supports(spec, candidate.value, evidence)
+    grounded = in_source and not read_unsurely
     value = as_written_for(spec, candidate.value)
     if value == candidate.value and says_none(value):
         return empty_result(spec)  # "Procedures: None": the document says there is nothing
-    return FieldResult(value, evidence, grounded, is_valid(spec, value), source)
+    return FieldResult(
+        value, evidence, grounded, is_valid(spec, value), source, read_unsurely=read_unsurely
+    )
 
 
 def empty_result(spec: FieldSpec) -> FieldResult:

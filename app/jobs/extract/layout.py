@@ -130,6 +130,7 @@ class Line:
     box: tuple[float, float, float, float]
     # The OCR's fragments of the line: where each starts in `text`, its left and right x.
     parts: tuple[tuple[int, float, float], ...] = ()
+    unsure: bool = False  # the OCR read it below its review confidence (`needs_review`)
 
     @property
     def end(self) -> int:
@@ -177,7 +178,10 @@ def ocr_lines(text: str, pages: Sequence[Mapping[str, Any]] | None) -> list[list
             if found < 0 or not box or len(box) != 4:
                 continue
             parts = tuple((start, float(b[0]), float(b[2])) for start, b in line.get("parts", ()))
-            lines.append(Line(line["text"], found, tuple(float(v) for v in box), parts))
+            lines.append(
+                Line(line["text"], found, tuple(float(v) for v in box), parts,
+                     bool(line.get("needs_review")))
+            )  # fmt: skip
             position = found + len(line["text"])
         result.append(lines)
     return result

@@ -31,6 +31,9 @@ class FieldResult:
     source: str | None  # "label" | "model" | None when nothing was found
     model_ran: bool = False  # the model was asked to choose this field's value
     model_kept: bool = False  # and its answer is the value
+    # The value is on a scanned line the OCR read unsurely: the page, not the text, is the source,
+    # and that reading of it is not proof of what the page says (so the value is not grounded).
+    read_unsurely: bool = False
 
 
 @dataclass(frozen=True)

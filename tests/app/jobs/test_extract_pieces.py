@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from dataclasses import asdict
 
 import pytest
 
@@ -103,6 +104,29 @@ def ocr_page(lines: list[tuple[str, list[int]]]) -> tuple[str, list[dict]]:
     """An invented OCR page: the text and the digitize result's pages with line boxes."""
     text = "\n".join(line for line, _ in lines)
     return text, [{"page": 1, "text": text, "lines": [{"text": t, "box": b} for t, b in lines]}]
+
+
+def test_a_value_on_a_line_the_ocr_read_unsurely_is_found_but_not_grounded():
+    text, pages = ocr_page([
+        ("KEEPER: Ivo Sand", [10, 10, 200, 24]),
+        ("LOT NO.", [10, 40, 80, 54]),
+        ("77-4O1", [12, 58, 80, 72]),  # an "0" the OCR doubted
+        ("YARD", [10, 90, 60, 104]),  # a label read unsurely; its value read surely
+        ("East gate", [12, 108, 100, 122]),
+    ])  # fmt: skip
+    for unsure in (2, 3):
+        pages[0]["lines"][unsure]["needs_review"] = True
+    props = string_fields(("keeper", "KEEPER"), ("lot", "LOT NO"), ("yard", "YARD"))
+    fields = fill(text, props, pages=pages)
+    values = [fields[n].value for n in ("keeper", "lot", "yard")]
+    assert values == ["Ivo Sand", "77-4O1", "East gate"]
+    assert fields["lot"].read_unsurely and not fields["lot"].grounded
+    assert occurs_in(fields["lot"].evidence, text)  # its evidence is still shown on the page
+    assert fields["keeper"].grounded and fields["yard"].grounded
+    assert not (fields["keeper"].read_unsurely or fields["yard"].read_unsurely)
+    checks = [tables.checks_text(asdict(fields[n])) for n in ("keeper", "lot")]
+    assert checks == ["grounded, valid", "valid, read unsurely by OCR"]
+    assert tables.review_state(asdict(fields["lot"])) == "check"
 
 
 def test_a_row_of_column_labels_has_its_values_below():

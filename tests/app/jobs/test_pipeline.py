@@ -11,6 +11,7 @@ from app import jobs
 from app.audit.log import read_events
 from app.cancel import CancelToken
 from app.errors import BadInput, Cancelled
+from app.paths import assets_dir
 from app.vault.documents import search
 from tests.app.test_cli import fieldscribe, one_line_error
 
@@ -108,11 +109,29 @@ def test_extract_fills_a_template_with_grounded_values(vault, tmp_path, engine):
     assert result.content["template"] == "clinical-home-visit"
     for field in fields.values():
         assert set(field) == {
-            "value", "evidence", "grounded", "valid", "source", "model_ran", "model_kept"
+            "value", "evidence", "grounded", "valid", "source", "model_ran", "model_kept",
+            "read_unsurely",
         }
         if field["grounded"]:
             assert field["evidence"] in VISIT_FORM
     assert result.provenance["template_sha256"]
+
+
+def test_a_value_the_digitize_view_flags_for_review_is_not_grounded(vault):
+    # The bundled handwritten note, read by the real OCR: its blood pressure's slash is restored
+    # from a misread "1", so that line is flagged for review, and so is what is extracted from it.
+    document_id = jobs.import_document(vault, assets_dir() / "samples" / "handwritten-note.png")
+    result = jobs.extract(vault, None, document_id, "clinical-home-visit")
+    (page,) = jobs.latest_result(vault, document_id, "digitize").content["pages"]
+    flagged = [line["text"] for line in page["lines"] if line["needs_review"]]
+    filled = {name: f for name, f in result.content["fields"].items() if f["value"] is not None}
+    unsure = {name for name, f in filled.items() if f["read_unsurely"]}
+    assert unsure == {
+        name for name, f in filled.items()
+        if any(str(f["value"]) in line for line in flagged)
+    } and unsure >= {"systolic_bp", "diastolic_bp"}  # fmt: skip
+    assert all(not filled[name]["grounded"] for name in unsure)
+    assert all(f["grounded"] for name, f in filled.items() if name not in unsure)
 
 
 @pytest.mark.parametrize("kind", ["summarize", "extract"])
