@@ -281,6 +281,7 @@ class ExtractTab(QWidget):
             "grounded": False,
             "valid": not schema_errors(value, schema) if schema and value is not None else True,
             "source": "user",
+            "read_unsurely": False,  # the user read it: the OCR's doubt is no longer its reading
         }
         row = item.row()
         self.result = self.store.edit_result(

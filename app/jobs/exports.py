@@ -55,10 +55,10 @@ def _csv_bytes(result: Result) -> bytes:
         raise BadInput("CSV export is for extracted fields; use JSON or DOCX for this result.")
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["field", "value", "evidence", "grounded", "valid", "source"])
+    writer.writerow(["field", "value", "evidence", "grounded", "read_unsurely", "valid", "source"])
     for name, field in result.content["fields"].items():
         row = [name, cell_text(field["value"]), field["evidence"] or "", field["grounded"],
-               field["valid"], shown_source(field)]  # fmt: skip
+               field.get("read_unsurely", False), field["valid"], shown_source(field)]  # fmt: skip
         writer.writerow([inert_cell(str(cell)) for cell in row])
     return out.getvalue().encode("utf-8")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import QLineEdit
 
 from app import jobs
 from app.jobs import exports, templates
+from app.paths import assets_dir
 from app.session import Session
 from ui.extract_tab import STATE, VALUE, ExtractTab
 
@@ -79,6 +81,31 @@ def test_a_value_the_ocr_read_unsurely_asks_to_be_checked_against_the_page(qtbot
     assert "compare it with the page" in tab.evidence_status.text()
     (selection,) = tab.source_text.extraSelections()  # its evidence is highlighted all the same
     assert selection.cursor.selectedText() == "Patient: Ada Lind"
+
+
+def test_a_value_read_unsurely_then_typed_by_the_user_is_the_users(qtbot, vault, tmp_path):
+    # The bundled handwritten note, read by the real OCR: its blood pressure line is flagged.
+    document_id = jobs.import_document(vault, assets_dir() / "samples" / "handwritten-note.png")
+    stored = jobs.extract(vault, None, document_id, "clinical-home-visit")
+    text, _ = jobs.document_text(vault, document_id)
+    tab = ExtractTab(Session(vault))
+    qtbot.addWidget(tab)
+    tab.show_result(stored, text)
+    names = [tab.table.item(row, 0).text() for row in range(tab.table.rowCount())]
+    systolic = names.index("systolic_bp")
+    assert tab.table.item(systolic, STATE).text() == "? check"
+    tab.table.item(systolic, VALUE).setText("146")  # the user's own reading of the page
+    field = jobs.get_result(vault, stored.result_id).content["fields"]["systolic_bp"]
+    assert (field["source"], field["read_unsurely"]) == ("user", False)
+    assert tab.table.item(systolic, STATE).text() == "✎ you"
+
+    out = tmp_path / "fields.csv"
+    exports.export_result(vault, stored.result_id, out, "csv")
+    rows = {row["field"]: row for row in csv.DictReader(out.read_text("utf-8").splitlines())}
+    assert rows["systolic_bp"]["read_unsurely"] == "False"
+    assert (rows["diastolic_bp"]["grounded"], rows["diastolic_bp"]["read_unsurely"]) == (
+        "False", "True"
+    )
 
 
 def test_a_typed_value_is_the_users_in_the_table_and_every_export(qtbot, vault, tmp_path):

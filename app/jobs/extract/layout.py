@@ -175,14 +175,16 @@ def ocr_lines(text: str, pages: Sequence[Mapping[str, Any]] | None) -> list[list
         for line in page.get("lines") or []:
             box = line.get("box")
             found = text.find(line["text"], position) if line.get("text") else -1
-            if found < 0 or not box or len(box) != 4:
+            if found < 0:
+                continue
+            position = found + len(line["text"])  # a page's lines without boxes are passed too
+            if not box or len(box) != 4:
                 continue
             parts = tuple((start, float(b[0]), float(b[2])) for start, b in line.get("parts", ()))
             lines.append(
                 Line(line["text"], found, tuple(float(v) for v in box), parts,
                      bool(line.get("needs_review")))
             )  # fmt: skip
-            position = found + len(line["text"])
         result.append(lines)
     return result
 

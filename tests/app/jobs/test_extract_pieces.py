@@ -19,6 +19,7 @@ from app.jobs.extract.layout import text_blocks
 from app.jobs.extract.values import find_names, looks_like_name
 from app.jobs.fieldparse import find_dates
 from app.jobs.grounding import evidence_span, occurs_in
+from app.jobs.pipeline import PAGE_BREAK
 from app.jobs.templates import check_template_schema
 
 
@@ -127,6 +128,22 @@ def test_a_value_on_a_line_the_ocr_read_unsurely_is_found_but_not_grounded():
     checks = [tables.checks_text(asdict(fields[n])) for n in ("keeper", "lot")]
     assert checks == ["grounded, valid", "valid, read unsurely by OCR"]
     assert tables.review_state(asdict(fields["lot"])) == "check"
+
+
+def test_a_text_layer_page_then_a_scan_each_value_is_read_on_its_own_page():
+    # A PDF's typed first page (lines without boxes), then a scanned page whose first line,
+    # the same figure, the OCR doubted: the doubt is the scan's, not the typed page's.
+    typed = "Crates: 12"
+    scan = [("12", [10, 10, 40, 24]), ("GATE: North", [10, 40, 120, 54])]
+    text = typed + PAGE_BREAK + "\n".join(line for line, _ in scan)
+    pages = [
+        {"page": 1, "text": typed, "lines": [{"text": typed, "box": None}]},
+        {"page": 2, "text": text.split(PAGE_BREAK)[1],
+         "lines": [{"text": t, "box": b, "needs_review": t == "12"} for t, b in scan]},
+    ]  # fmt: skip
+    fields = fill(text, string_fields(("crates", "Crates"), ("gate", "GATE")), pages=pages)
+    assert (fields["crates"].value, fields["gate"].value) == ("12", "North")
+    assert fields["crates"].grounded and not fields["crates"].read_unsurely
 
 
 def test_a_row_of_column_labels_has_its_values_below():
