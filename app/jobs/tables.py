@@ -58,8 +58,8 @@ def checks_text(field: dict[str, Any]) -> str:
 
 
 def review_state(field: dict[str, Any]) -> str:
-    """"you" (typed by the user), "not found", "check" (not grounded, which a value the OCR
-    read unsurely is not, invalid or the model's choice) or "grounded"."""
+    """"you" (typed by the user), "not found", "check" (not grounded, as a value the OCR read
+    unsurely is not; invalid; or the model's choice) or "grounded"."""
     if field.get("source") == "user":
         return "you"
     if field.get("value") in (None, "", []):
