@@ -3,9 +3,10 @@ its evidence highlighted in the document text below the table.
 
 State is shown as one narrow column next to the value, so it is never off-screen: found in the
 source, check it (the model chose it, or the OCR read its line unsurely), invalid (not valid for
-the schema), not in the source, not found (the field is empty), or "you" (the user typed it: no
-evidence from the document). Whether a value is "in the source" is decided by its evidence span,
-exactly as the highlight finds it, so a highlighted value is never called "not in source".
+the schema), not in the source, not found (the field is empty), or "you": the user typed it (no
+evidence from the document) or accepted it as read, after checking it (Accept value). Whether a
+value is "in the source" is decided by its evidence span, exactly as the highlight finds it, so a
+highlighted value is never called "not in source".
 """
 
 from __future__ import annotations
@@ -56,14 +57,18 @@ STATES = {
     "not found": ("— not found", "Not found in this document.", None),
     "you": ("✎ you", "Source: you. You typed this value; it has no evidence in the document.",
             QColor(102, 178, 255, 90)),
+    "accepted": ("✓ you",
+                 "Source: you. You accepted this value; the highlighted passage is what it was "
+                 "read from.", QColor(102, 178, 255, 90)),
 }  # fmt: skip
+ACCEPTABLE = ("found", "model", "read unsurely", "invalid", "not in source")
 VALUE, STATE = 1, 2
 
 
 def field_state(field: dict[str, Any], source_text: str) -> str:
     """One of STATES for a stored field, its evidence looked up in `source_text`."""
     if field.get("source") == "user":
-        return "you"
+        return "accepted" if field.get("evidence") else "you"
     if field.get("value") in (None, "", []):
         return "not found"
     evidence = field.get("evidence") or ""
@@ -152,6 +157,12 @@ class ExtractTab(QWidget):
         self.table.currentCellChanged.connect(lambda row, *_: self._show_evidence(row))
         self.evidence_status = QLabel("", objectName="evidenceStatus")
         self.evidence_status.setWordWrap(True)
+        self.accept_button = QPushButton("&Accept value", objectName="acceptValue")
+        self.accept_button.setToolTip(
+            "Take the selected value as yours, as it was read, after checking it against the page"
+        )
+        self.accept_button.setEnabled(False)
+        self.accept_button.clicked.connect(self._accept_value)
         for label in (self.status, self.evidence_status):
             label.setTextFormat(Qt.TextFormat.PlainText)  # document text is never rich text
         self.source_text = QPlainTextEdit(objectName="evidenceText")
@@ -167,7 +178,10 @@ class ExtractTab(QWidget):
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
-        lower_layout.addWidget(self.evidence_status)
+        under_table = QHBoxLayout()
+        under_table.addWidget(self.evidence_status, 1)
+        under_table.addWidget(self.accept_button)
+        lower_layout.addLayout(under_table)
         lower_layout.addWidget(self.source_text, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
@@ -219,6 +233,7 @@ class ExtractTab(QWidget):
         self.result = result
         self.source_text.setPlainText(source_text)
         self.source_text.setExtraSelections([])
+        self.accept_button.setEnabled(False)
         self.evidence_status.setText(
             "Select a field to see its evidence." if source_text else "Digitize first."
         )
@@ -269,24 +284,15 @@ class ExtractTab(QWidget):
         name = self.table.item(item.row(), 0).data(Qt.ItemDataRole.UserRole)
         schema = self._field_schema(name)
         value = parse_cell(item.text(), self.result.content["fields"][name].get("value"), schema)
-        # Set on the newest revision: an extract that ended while the cell was open keeps the
-        # other fields it found.
-        template = self.result.content.get("template", "")
-        current = self.store.latest_extract(self.result.document_id, template) or self.result
-        fields = dict(current.content["fields"])
-        fields[name] = {
-            **fields.get(name, {}),
+        row = item.row()
+        self._set_field(name, {
             "value": value,
             "evidence": None,  # the user's value: nothing in the document is its evidence
             "grounded": False,
             "valid": not schema_errors(value, schema) if schema and value is not None else True,
             "source": "user",
             "read_unsurely": False,  # the user read it: the OCR's doubt is no longer its reading
-        }
-        row = item.row()
-        self.result = self.store.edit_result(
-            current.result_id, {**current.content, "fields": fields}
-        )
+        })  # fmt: skip
         if self.table.state() is QTableWidget.State.EditingState:
             # Inside the cell editor's commit: rebuilt now, the table would drop the editor under
             # the view (Qt: "commitData called with an editor that does not belong to this view").
@@ -294,6 +300,28 @@ class ExtractTab(QWidget):
             QTimer.singleShot(0, self, lambda: self.result is edited and self._show_edited(row))
         else:
             self._show_edited(row)
+
+    def _accept_value(self) -> None:
+        """The selected value as the user's, unchanged and with the evidence it was read from:
+        the user checked it against the page (a value the user only looks at stays the job's)."""
+        row = self.table.currentRow()
+        if row < 0 or self.result is None:
+            return
+        name = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+        self._set_field(name, {"source": "user"})
+        self._show_edited(row)
+
+    def _set_field(self, name: str, changes: dict[str, Any]) -> None:
+        """Save `changes` to one field as the user's revision of the result."""
+        # Set on the newest revision: an extract that ended while the cell was open keeps the
+        # other fields it found.
+        template = self.result.content.get("template", "")
+        current = self.store.latest_extract(self.result.document_id, template) or self.result
+        fields = dict(current.content["fields"])
+        fields[name] = {**fields.get(name, {}), **changes}
+        self.result = self.store.edit_result(
+            current.result_id, {**current.content, "fields": fields}
+        )
 
     def _show_edited(self, row: int) -> None:
         self.show_result(self.result, self.source_text.toPlainText())
@@ -306,6 +334,7 @@ class ExtractTab(QWidget):
         field = self.result.content.get("fields", {}).get(name, {})
         state = self.table.item(row, STATE).data(Qt.ItemDataRole.UserRole)
         self.evidence_status.setText(STATES[state][1])
+        self.accept_button.setEnabled(state in ACCEPTABLE)
         span = evidence_span(field.get("evidence") or "", self.source_text.toPlainText())
         if span is None or state == "you":
             self.source_text.setExtraSelections([])

@@ -493,8 +493,8 @@ def latest_extract(vault: Vault, document_id: int, template_name: str) -> Result
 
 
 def corrected_fields(vault: Vault, result: Result) -> dict[str, dict]:
-    """The fields whose value the user set: changed since the job last wrote them, or kept
-    from the user's corrections by that job."""
+    """The fields whose value the user set: typed or accepted (source "user"), changed since
+    the job last wrote them, or kept from the user's corrections by that job."""
     job_revision = latest_job_revision(vault, result.result_id)
     written = job_revision.content.get("fields", {})
     (made_by,) = [r.made_by for r in revisions(vault, result.result_id)
@@ -503,7 +503,10 @@ def corrected_fields(vault: Vault, result: Result) -> dict[str, dict]:
     return {
         name: field
         for name, field in result.content.get("fields", {}).items()
-        if name in kept or name not in written or written[name].get("value") != field.get("value")
+        if name in kept
+        or name not in written
+        or field.get("source") == "user"
+        or written[name].get("value") != field.get("value")
     }
 
 

@@ -108,6 +108,33 @@ def test_a_value_read_unsurely_then_typed_by_the_user_is_the_users(qtbot, vault,
     )
 
 
+def test_a_value_checked_against_the_page_is_accepted_as_read_and_kept(qtbot, vault):
+    document_id = jobs.import_document(vault, assets_dir() / "samples" / "handwritten-note.png")
+    stored = jobs.extract(vault, None, document_id, "clinical-home-visit")
+    text, _ = jobs.document_text(vault, document_id)
+    tab = ExtractTab(Session(vault))
+    qtbot.addWidget(tab)
+    tab.show_result(stored, text)
+    assert tab.accept_button.text() == "&Accept value"  # Alt+A
+    assert not tab.accept_button.isEnabled()  # no field selected
+    names = [tab.table.item(row, 0).text() for row in range(tab.table.rowCount())]
+    diastolic = names.index("diastolic_bp")
+    tab.table.setCurrentCell(diastolic, VALUE)
+    assert tab.table.item(diastolic, STATE).text() == "? check" and tab.accept_button.isEnabled()
+    tab.accept_button.click()
+
+    field = jobs.get_result(vault, stored.result_id).content["fields"]["diastolic_bp"]
+    assert (field["value"], field["source"], field["evidence"]) == (92, "user", "BP 148/92")
+    assert tab.table.item(diastolic, STATE).text() == "✓ you"
+    assert tab.evidence_status.text().startswith("Source: you. You accepted")
+    (selection,) = tab.source_text.extraSelections()
+    assert selection.cursor.selectedText() == "BP 148/92"
+    assert not tab.accept_button.isEnabled()
+
+    again = jobs.extract(vault, None, document_id, "clinical-home-visit").content["fields"]
+    assert (again["diastolic_bp"]["source"], again["systolic_bp"]["source"]) == ("user", "label")
+
+
 def test_a_typed_value_is_the_users_in_the_table_and_every_export(qtbot, vault, tmp_path):
     stored = _stored_result(vault, tmp_path)
     tab = ExtractTab(Session(vault))

@@ -351,6 +351,36 @@ def test_extract_again_keeps_the_fields_the_user_corrected(vault, tmp_path, engi
     assert again.content["fields"]["visit_date"] == first.content["fields"]["visit_date"]
 
 
+def test_cli_extract_keeps_and_shows_the_values_the_user_set(vault_home, passphrase_file, tmp_path):
+    from app.jobs.pipeline import latest_extract
+    from app.vault import Vault
+    from tests.conftest import PASSPHRASE
+
+    path = tmp_path / "visit.txt"
+    path.write_text(VISIT_FORM, encoding="utf-8")
+
+    def extract_lines() -> list[str]:
+        run = fieldscribe("--passphrase-file", passphrase_file, "extract", path, "--template",
+                          "clinical-home-visit", home=vault_home.root)  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        return run.stdout.splitlines()
+
+    assert "pulse_bpm: 78" in extract_lines()
+    vault = Vault.unlock(vault_home, PASSPHRASE)
+    try:
+        (document_id,) = [d for (d,) in vault.query("SELECT id FROM documents")]
+        first = latest_extract(vault, document_id, "clinical-home-visit")
+        fields = dict(first.content["fields"])
+        typed = {"value": "E. Morris", "evidence": None, "grounded": False, "source": "user"}
+        fields["patient_name"] = {**fields["patient_name"], **typed}
+        fields["pulse_bpm"] = {**fields["pulse_bpm"], "source": "user"}  # accepted as read
+        jobs.edit_result(vault, first.result_id, {**first.content, "fields": fields})
+    finally:
+        vault.lock()
+    lines = extract_lines()  # the job runs again and keeps both
+    assert {"patient_name: E. Morris  [SET BY YOU]", "pulse_bpm: 78  [SET BY YOU]"} <= set(lines)
+
+
 def test_cli_digitize_keeps_corrections_unless_told_to_replace_them(
     vault_home, passphrase_file, tmp_path
 ):
