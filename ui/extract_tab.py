@@ -55,23 +55,23 @@ STATES = {
                       "This value's evidence does not occur in the document text.",
                       QColor(231, 76, 60, 90)),
     "not found": ("— not found", "Not found in this document.", None),
-    "you": ("✎ you", "Source: you. You typed this value; it has no evidence in the document.",
+    "you": ("✎ you", "Source: you. You set this value; no passage of the text is its evidence.",
             QColor(102, 178, 255, 90)),
     "accepted": ("✓ you",
                  "Source: you. You accepted this value; the highlighted passage is what it was "
                  "read from.", QColor(102, 178, 255, 90)),
 }  # fmt: skip
-ACCEPTABLE = ("found", "model", "read unsurely", "invalid", "not in source")
+ACCEPTABLE = ("found", "model", "read unsurely")  # as read, and in the text: to be checked
 VALUE, STATE = 1, 2
 
 
 def field_state(field: dict[str, Any], source_text: str) -> str:
     """One of STATES for a stored field, its evidence looked up in `source_text`."""
+    evidence = field.get("evidence") or ""
     if field.get("source") == "user":
-        return "accepted" if field.get("evidence") else "you"
+        return "accepted" if evidence_span(evidence, source_text) else "you"
     if field.get("value") in (None, "", []):
         return "not found"
-    evidence = field.get("evidence") or ""
     if evidence_span(evidence, source_text) is None:
         return "not in source"
     if not field.get("valid", True):
@@ -308,8 +308,10 @@ class ExtractTab(QWidget):
         if row < 0 or self.result is None:
             return
         name = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
-        self._set_field(name, {"source": "user"})
+        shown = self.result.content["fields"][name]  # what the user checked, even if newer exists
+        self._set_field(name, {**shown, "source": "user"})
         self._show_edited(row)
+        self.table.setFocus()  # the button is disabled now: back to the fields
 
     def _set_field(self, name: str, changes: dict[str, Any]) -> None:
         """Save `changes` to one field as the user's revision of the result."""

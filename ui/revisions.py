@@ -119,7 +119,8 @@ def readable(kind: str, content: dict[str, Any]) -> str:
     for name, field in content.get("fields", {}).items():
         value = field.get("value")
         shown = "" if value is None else value if isinstance(value, str) else json.dumps(value)
-        lines.append(f"{name}: {shown}")
+        yours = "  [you]" if field.get("source") == "user" else ""  # typed or accepted
+        lines.append(f"{name}: {shown}{yours}")
     return "\n".join(lines)
 
 

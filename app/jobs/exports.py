@@ -41,7 +41,7 @@ def export_result(vault: Vault, result_id: int, path: str | Path, fmt: str) -> s
 
 def _json_bytes(result: Result) -> bytes:
     content = dict(result.content)
-    if result.kind == "extract":  # a value the user typed says so: "source": "you"
+    if result.kind == "extract":  # a value the user typed or accepted says so: "source": "you"
         content["fields"] = {
             name: {**field, "source": shown_source(field) or None}
             for name, field in content["fields"].items()

@@ -3,7 +3,8 @@ beside each, whether the value needs review. Written as CSV or XLSX and audited 
 (a `result.export` event for every result the table holds, with the file's SHA-256).
 
 A field needs review when it is empty, not grounded in its document, invalid for the schema, or
-was chosen by the model; a value the user typed is marked "you" (the user is its source).
+was chosen by the model; a value the user typed or accepted is marked "you" (the user is its
+source).
 Arrays and nested objects are flattened to one cell: items separated by "; ", an object's
 properties as "name: value".
 """
@@ -58,8 +59,8 @@ def checks_text(field: dict[str, Any]) -> str:
 
 
 def review_state(field: dict[str, Any]) -> str:
-    """"you" (typed by the user), "not found", "check" (not grounded, as a value the OCR read
-    unsurely is not; invalid; or the model's choice) or "grounded"."""
+    """"you" (typed or accepted by the user), "not found", "check" (not grounded, as a value
+    the OCR read unsurely is not; invalid; or the model's choice) or "grounded"."""
     if field.get("source") == "user":
         return "you"
     if field.get("value") in (None, "", []):

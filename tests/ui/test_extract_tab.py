@@ -14,6 +14,7 @@ from app.jobs import exports, templates
 from app.paths import assets_dir
 from app.session import Session
 from ui.extract_tab import STATE, VALUE, ExtractTab
+from ui.revisions import readable
 
 TEXT = "Home visit.\nRe-inspection\n  due: 28/09/2026\nPatient: Ada Lind\n"
 SCHEMA = {
@@ -67,6 +68,11 @@ def test_state_sits_next_to_the_value_and_follows_the_evidence_span(qtbot, vault
     assert tab.source_text.extraSelections() == []
     tab.table.setCurrentCell(3, VALUE)
     assert tab.evidence_status.text().startswith("Source: you.")
+    accepts = []
+    for row in range(4):  # only a value found in the text can be accepted as read
+        tab.table.setCurrentCell(row, VALUE)
+        accepts.append(tab.accept_button.isEnabled())
+    assert accepts == [True, False, False, False]
 
 
 def test_a_value_the_ocr_read_unsurely_asks_to_be_checked_against_the_page(qtbot, vault):
@@ -130,6 +136,8 @@ def test_a_value_checked_against_the_page_is_accepted_as_read_and_kept(qtbot, va
     (selection,) = tab.source_text.extraSelections()
     assert selection.cursor.selectedText() == "BP 148/92"
     assert not tab.accept_button.isEnabled()
+    history = readable("extract", jobs.get_result(vault, stored.result_id).content)
+    assert "diastolic_bp: 92  [you]" in history.splitlines()  # History shows whose it is
 
     again = jobs.extract(vault, None, document_id, "clinical-home-visit").content["fields"]
     assert (again["diastolic_bp"]["source"], again["systolic_bp"]["source"]) == ("user", "label")
