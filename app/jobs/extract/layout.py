@@ -174,7 +174,7 @@ def ocr_lines(text: str, pages: Sequence[Mapping[str, Any]] | None) -> list[list
         lines = []
         for line in page.get("lines") or []:
             box = line.get("box")
-            found = text.find(line["text"], position) if line.get("text") else -1
+            found = _whole_line_at(text, line["text"], position) if line.get("text") else -1
             if found < 0:
                 continue
             position = found + len(line["text"])  # a page's lines without boxes are passed too
@@ -187,6 +187,18 @@ def ocr_lines(text: str, pages: Sequence[Mapping[str, Any]] | None) -> list[list
             )  # fmt: skip
         result.append(lines)
     return result
+
+
+def _whole_line_at(text: str, line: str, position: int) -> int:
+    """Where `line` stands as a whole line of `text` from `position` on, or -1 (a line the user
+    corrected away is not found inside another line that happens to hold its words)."""
+    found = text.find(line, position)
+    while found >= 0 and not (
+        (found == 0 or text[found - 1] == "\n")
+        and (found + len(line) == len(text) or text[found + len(line)] == "\n")
+    ):
+        found = text.find(line, found + 1)
+    return found
 
 
 def right_or_below(lines: list[Line], index: int, is_label) -> list[Line]:

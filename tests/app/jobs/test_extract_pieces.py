@@ -146,6 +146,19 @@ def test_a_text_layer_page_then_a_scan_each_value_is_read_on_its_own_page():
     assert fields["crates"].grounded and not fields["crates"].read_unsurely
 
 
+def test_a_doubted_line_the_user_corrected_is_not_found_inside_another():
+    text, pages = ocr_page([
+        ("LOT NO.", [10, 10, 80, 24]),
+        ("12", [12, 28, 40, 42]),  # doubted by the OCR, then corrected by the user to "72"
+        ("GATE: North 12", [10, 60, 160, 74]),
+    ])  # fmt: skip
+    pages[0]["lines"][1]["needs_review"] = True
+    corrected = text.replace("\n12\n", "\n72\n")
+    fields = fill(corrected, string_fields(("gate", "GATE")), pages=pages)
+    assert fields["gate"].value == "North 12"
+    assert fields["gate"].grounded and not fields["gate"].read_unsurely
+
+
 def test_a_row_of_column_labels_has_its_values_below():
     text, pages = ocr_page([
         ("ALLOY", [10, 10, 60, 24]),
