@@ -110,30 +110,30 @@ def ocr_page(lines: list[tuple[str, list[int]]]) -> tuple[str, list[dict]]:
 def test_a_value_on_a_line_the_ocr_read_unsurely_is_found_but_not_grounded():
     text, pages = ocr_page([
         ("KEEPER: Ivo Sand", [10, 10, 200, 24]),
-        ("LOT NO.", [10, 40, 80, 54]),
+        ("BATCH NO.", [10, 40, 90, 54]),
         ("77-4O1", [12, 58, 80, 72]),  # an "0" the OCR doubted
         ("YARD", [10, 90, 60, 104]),  # a label read unsurely; its value read surely
         ("East gate", [12, 108, 100, 122]),
     ])  # fmt: skip
     for unsure in (2, 3):
         pages[0]["lines"][unsure]["needs_review"] = True
-    props = string_fields(("keeper", "KEEPER"), ("lot", "LOT NO"), ("yard", "YARD"))
+    props = string_fields(("keeper", "KEEPER"), ("batch", "BATCH NO"), ("yard", "YARD"))
     fields = fill(text, props, pages=pages)
-    values = [fields[n].value for n in ("keeper", "lot", "yard")]
+    values = [fields[n].value for n in ("keeper", "batch", "yard")]
     assert values == ["Ivo Sand", "77-4O1", "East gate"]
-    assert fields["lot"].read_unsurely and not fields["lot"].grounded
-    assert occurs_in(fields["lot"].evidence, text)  # its evidence is still shown on the page
+    assert fields["batch"].read_unsurely and not fields["batch"].grounded
+    assert occurs_in(fields["batch"].evidence, text)  # its evidence is still shown on the page
     assert fields["keeper"].grounded and fields["yard"].grounded
     assert not (fields["keeper"].read_unsurely or fields["yard"].read_unsurely)
-    checks = [tables.checks_text(asdict(fields[n])) for n in ("keeper", "lot")]
+    checks = [tables.checks_text(asdict(fields[n])) for n in ("keeper", "batch")]
     assert checks == ["grounded, valid", "valid, read unsurely by OCR"]
-    assert tables.review_state(asdict(fields["lot"])) == "check"
+    assert tables.review_state(asdict(fields["batch"])) == "check"
 
 
 def test_a_text_layer_page_then_a_scan_each_value_is_read_on_its_own_page():
     # A PDF's typed first page (lines without boxes), then a scanned page whose first line,
     # the same figure, the OCR doubted: the doubt is the scan's, not the typed page's.
-    typed = "Crates: 12"
+    typed = "Pallets: 12"
     scan = [("12", [10, 10, 40, 24]), ("GATE: North", [10, 40, 120, 54])]
     text = typed + PAGE_BREAK + "\n".join(line for line, _ in scan)
     pages = [
@@ -141,14 +141,14 @@ def test_a_text_layer_page_then_a_scan_each_value_is_read_on_its_own_page():
         {"page": 2, "text": text.split(PAGE_BREAK)[1],
          "lines": [{"text": t, "box": b, "needs_review": t == "12"} for t, b in scan]},
     ]  # fmt: skip
-    fields = fill(text, string_fields(("crates", "Crates"), ("gate", "GATE")), pages=pages)
-    assert (fields["crates"].value, fields["gate"].value) == ("12", "North")
-    assert fields["crates"].grounded and not fields["crates"].read_unsurely
+    fields = fill(text, string_fields(("pallets", "Pallets"), ("gate", "GATE")), pages=pages)
+    assert (fields["pallets"].value, fields["gate"].value) == ("12", "North")
+    assert fields["pallets"].grounded and not fields["pallets"].read_unsurely
 
 
 def test_a_doubted_line_the_user_corrected_is_not_found_inside_another():
     text, pages = ocr_page([
-        ("LOT NO.", [10, 10, 80, 24]),
+        ("BATCH NO.", [10, 10, 90, 24]),
         ("12", [12, 28, 40, 42]),  # doubted by the OCR, then corrected by the user to "72"
         ("GATE: North 12", [10, 60, 160, 74]),
     ])  # fmt: skip
