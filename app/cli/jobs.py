@@ -119,11 +119,14 @@ def _print_human(kind: str, document: dict[str, Any]) -> None:
     else:
         for name, field in document["fields"].items():
             value = "—" if field["value"] is None else field["value"]
-            unsure = " (READ UNSURELY BY OCR: CHECK THE PAGE)" if field.get("read_unsurely") else ""
             if field.get("source") == "user":
                 flags = ["SET BY YOU"]  # typed, or accepted after checking it
+            elif field["grounded"]:
+                flags = []
+            elif field.get("read_unsurely"):
+                flags = ["NOT GROUNDED (READ UNSURELY BY OCR: CHECK THE PAGE)"]
             else:
-                flags = [] if field["grounded"] else [f"NOT GROUNDED{unsure}"]
+                flags = ["NOT GROUNDED"]
             flags += [] if field["valid"] else ["INVALID"]
             suffix = f"  [{', '.join(flags)}]" if flags else ""
             print(f"{name}: {value}{suffix}")

@@ -89,16 +89,22 @@ def test_a_value_the_ocr_read_unsurely_asks_to_be_checked_against_the_page(qtbot
     assert selection.cursor.selectedText() == "Patient: Ada Lind"
 
 
-def test_a_value_read_unsurely_then_typed_by_the_user_is_the_users(qtbot, vault, tmp_path):
-    # The bundled handwritten note, read by the real OCR: its blood pressure line is flagged.
+def _handwritten_note_extracted(qtbot, vault) -> tuple[ExtractTab, jobs.Result, dict[str, int]]:
+    """The bundled handwritten note, read by the real OCR (its blood pressure line is flagged
+    for review) and extracted, shown in the tab: the tab, the result, each field's row."""
     document_id = jobs.import_document(vault, assets_dir() / "samples" / "handwritten-note.png")
     stored = jobs.extract(vault, None, document_id, "clinical-home-visit")
     text, _ = jobs.document_text(vault, document_id)
     tab = ExtractTab(Session(vault))
     qtbot.addWidget(tab)
     tab.show_result(stored, text)
-    names = [tab.table.item(row, 0).text() for row in range(tab.table.rowCount())]
-    systolic = names.index("systolic_bp")
+    rows = {tab.table.item(row, 0).text(): row for row in range(tab.table.rowCount())}
+    return tab, stored, rows
+
+
+def test_a_value_read_unsurely_then_typed_by_the_user_is_the_users(qtbot, vault, tmp_path):
+    tab, stored, rows = _handwritten_note_extracted(qtbot, vault)
+    systolic = rows["systolic_bp"]
     assert tab.table.item(systolic, STATE).text() == "? check"
     tab.table.item(systolic, VALUE).setText("146")  # the user's own reading of the page
     field = jobs.get_result(vault, stored.result_id).content["fields"]["systolic_bp"]
@@ -107,24 +113,18 @@ def test_a_value_read_unsurely_then_typed_by_the_user_is_the_users(qtbot, vault,
 
     out = tmp_path / "fields.csv"
     exports.export_result(vault, stored.result_id, out, "csv")
-    rows = {row["field"]: row for row in csv.DictReader(out.read_text("utf-8").splitlines())}
-    assert rows["systolic_bp"]["read_unsurely"] == "False"
-    assert (rows["diastolic_bp"]["grounded"], rows["diastolic_bp"]["read_unsurely"]) == (
+    lines = {line["field"]: line for line in csv.DictReader(out.read_text("utf-8").splitlines())}
+    assert lines["systolic_bp"]["read_unsurely"] == "False"
+    assert (lines["diastolic_bp"]["grounded"], lines["diastolic_bp"]["read_unsurely"]) == (
         "False", "True"
     )
 
 
 def test_a_value_checked_against_the_page_is_accepted_as_read_and_kept(qtbot, vault):
-    document_id = jobs.import_document(vault, assets_dir() / "samples" / "handwritten-note.png")
-    stored = jobs.extract(vault, None, document_id, "clinical-home-visit")
-    text, _ = jobs.document_text(vault, document_id)
-    tab = ExtractTab(Session(vault))
-    qtbot.addWidget(tab)
-    tab.show_result(stored, text)
+    tab, stored, rows = _handwritten_note_extracted(qtbot, vault)
     assert tab.accept_button.text() == "&Accept value"  # Alt+A
     assert not tab.accept_button.isEnabled()  # no field selected
-    names = [tab.table.item(row, 0).text() for row in range(tab.table.rowCount())]
-    diastolic = names.index("diastolic_bp")
+    diastolic = rows["diastolic_bp"]
     tab.table.setCurrentCell(diastolic, VALUE)
     assert tab.table.item(diastolic, STATE).text() == "? check" and tab.accept_button.isEnabled()
     tab.accept_button.click()
@@ -139,7 +139,7 @@ def test_a_value_checked_against_the_page_is_accepted_as_read_and_kept(qtbot, va
     history = readable("extract", jobs.get_result(vault, stored.result_id).content)
     assert "diastolic_bp: 92  [you]" in history.splitlines()  # History shows whose it is
 
-    again = jobs.extract(vault, None, document_id, "clinical-home-visit").content["fields"]
+    again = jobs.extract(vault, None, stored.document_id, "clinical-home-visit").content["fields"]
     assert (again["diastolic_bp"]["source"], again["systolic_bp"]["source"]) == ("user", "label")
 
 
