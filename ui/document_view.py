@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import jobs
+from app.jobs.exports import READ_UNSURELY
 from app.jobs.runner import Job, JobState
 from app.session import Session
 from app.vault.documents import StoredDocument
@@ -509,6 +510,9 @@ class SummaryTab(QWidget):
             "⚠ Not found in the source — check these before relying on the summary:",
             "ungroundedLabel",
         )
+        self.read_unsurely = QListWidget(objectName="readUnsurelyList")
+        self.read_unsurely.setAccessibleName(READ_UNSURELY)
+        self.read_unsurely_label = plain_label(f"? {READ_UNSURELY}:", "readUnsurelyLabel")
         self.coverage = plain_label("", "summaryCoverage")
         self.coverage.setWordWrap(True)
         self.section_title = plain_label(
@@ -530,6 +534,8 @@ class SummaryTab(QWidget):
         lower_layout.setContentsMargins(0, 0, 0, 0)
         lower_layout.addWidget(self.ungrounded_label)
         lower_layout.addWidget(self.ungrounded)
+        lower_layout.addWidget(self.read_unsurely_label)
+        lower_layout.addWidget(self.read_unsurely)
         lower_layout.addWidget(self.section_title)
         lower_layout.addWidget(self.section_list, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -545,7 +551,7 @@ class SummaryTab(QWidget):
     def start_streaming(self) -> None:
         self.text.clear()
         self.sections = {}
-        self.ungrounded.clear()
+        self._show_checks([], [])
         self.section_list.clear()
         self.coverage.clear()
         self.status.setText("Generating…")
@@ -559,30 +565,36 @@ class SummaryTab(QWidget):
     def show_result(self, result: jobs.Result | None) -> None:
         self.result = result
         self.text.clear()
-        self.ungrounded.clear()
         self.section_list.clear()
         self.coverage.clear()
         if result is None:
             self.sections = {}
             self.text.setPlaceholderText("No summary yet: press Summarize (Ctrl+M).")
             self.status.clear()
-            self._show_ungrounded([])
+            self._show_checks([], [])
             return
         content = result.content
         self.sections = {section["id"]: section for section in content.get("sections", [])}
         self._write_with_citations(content.get("summary", ""))
         self._list_sections(content.get("summary", ""))
         items = [_item_text(item) for item in content.get("ungrounded", [])]
-        self._show_ungrounded(items)
-        highlight(self.text, items, UNGROUNDED_COLOR, "Not found in the source")
+        doubted = [str(item) for item in content.get("read_unsurely", [])]
+        self._show_checks(items, doubted)
+        marked = highlight(self.text, items, UNGROUNDED_COLOR, "Not found in the source")
+        marked += highlight(self.text, doubted, REVIEW_COLOR, READ_UNSURELY)
+        self.text.setExtraSelections(marked)  # each call above set only its own
         self.status.setText(
             f"Revision {result.revision}  ·  {plural(len(self.sections), 'section')}"
         )
 
-    def _show_ungrounded(self, items: list[str]) -> None:
-        self.ungrounded.addItems(items)
-        self.ungrounded_label.setVisible(bool(items))
-        self.ungrounded.setVisible(bool(items))
+    def _show_checks(self, ungrounded: list[str], read_unsurely: list[str]) -> None:
+        """The facts to check, each list shown only when it has some."""
+        for widget, label, items in ((self.ungrounded, self.ungrounded_label, ungrounded),
+                                     (self.read_unsurely, self.read_unsurely_label, read_unsurely)):
+            widget.clear()
+            widget.addItems(items)
+            label.setVisible(bool(items))
+            widget.setVisible(bool(items))
 
     def _write_with_citations(self, summary: str) -> None:
         cursor = QTextCursor(self.text.document())

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from app import jobs
 from app.errors import BadInput
 from app.fsutil import atomic_write_bytes
+from app.jobs.exports import READ_UNSURELY
 from app.jobs.pipeline import text_is_corrected
 from app.jobs.tables import cell_text, checks_text
 from app.vault.documents import StoredDocument
@@ -90,6 +91,10 @@ def result_pdf(document_name: str, result: jobs.Result) -> bytes:
         if content.get("ungrounded"):
             write("Not found in the source", subheading)
             for item in content["ungrounded"]:
+                write(f"• {item}")
+        if content.get("read_unsurely"):
+            write(READ_UNSURELY, subheading)
+            for item in content["read_unsurely"]:
                 write(f"• {item}")
     else:
         write(f"Template: {content.get('template', '')}", subheading)

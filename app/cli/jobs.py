@@ -104,6 +104,7 @@ def _document_json(kind: str, source: str, content: dict[str, Any]) -> dict[str,
             "summary": content["summary"],
             "sections": sections,
             "ungrounded": content["ungrounded"],
+            "read_unsurely": content.get("read_unsurely", []),
         }
     return {"source": source, "template": content["template"], "fields": content["fields"]}
 
@@ -116,6 +117,8 @@ def _print_human(kind: str, document: dict[str, Any]) -> None:
         print(document["summary"])
         for item in document["ungrounded"]:
             print(f"  ! not found in the source: {item}")
+        for item in document["read_unsurely"]:
+            print(f"  ? read unsurely by OCR, check the page: {item}")
     else:
         for name, field in document["fields"].items():
             value = "—" if field["value"] is None else field["value"]

@@ -16,6 +16,8 @@ from app.jobs.tables import cell_text, checks_text, inert_cell, shown_source
 from app.vault import Vault
 
 FORMATS = ("json", "csv", "docx")  # PDF is drawn by the desktop app with QPdfWriter
+# The heading of a summary's facts that a scan states only on lines the OCR doubted.
+READ_UNSURELY = "Read unsurely by the OCR: check against the page"
 
 
 def record_export(vault: Vault, result_id: int, path: Path, fmt: str) -> str:
@@ -85,6 +87,10 @@ def _docx_bytes(result: Result) -> bytes:
         if content["ungrounded"]:
             document.add_heading("Not found in the source", level=2)
             for item in content["ungrounded"]:
+                document.add_paragraph(str(item), style="List Bullet")
+        if content.get("read_unsurely"):
+            document.add_heading(READ_UNSURELY, level=2)
+            for item in content["read_unsurely"]:
                 document.add_paragraph(str(item), style="List Bullet")
     else:
         document.add_heading(content["template"], level=1)

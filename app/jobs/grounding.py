@@ -10,6 +10,7 @@ facts.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.jobs.fieldparse import find_bp, find_dates, find_numbers, find_times, normalize_unit
@@ -22,6 +23,7 @@ _NAME_WORD = r"(?:[A-Z][a-zA-Z'’-]+|[A-Z]\.?)"
 # Never from inside a word: "mEq", "mmHg", "aVL", "i-STAT" hold no name.
 _NAME_RUN = re.compile(rf"(?<![\w'’-]){_NAME_WORD}(?: {_NAME_WORD})*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n\s*|[-*•]\s+)$")
+_ABBREVIATION = re.compile(r"[A-Z]{2,3}")
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,27 @@ class SourceFacts:
 def ungrounded(text: str, source: str, date_order: str = "DMY") -> list[str]:
     """Numbers, dates, doses, measurements and names in `text` that `source` does not contain."""
     return SourceFacts(source, date_order).ungrounded(text)
+
+
+def read_unsurely(
+    text: str, source: str, unsure: Sequence[tuple[int, int]], date_order: str = "DMY"
+) -> list[str]:
+    """The facts of `text` that `source` states only in its `unsure` spans (lines the OCR read
+    unsurely), each once, in order: with those spans blanked, the source no longer states them."""
+    if not unsure:
+        return []
+    surely = list(source)
+    for start, end in unsure:
+        surely[start:end] = " " * (end - start)
+    stated = SourceFacts(source, date_order)
+    stated_surely = SourceFacts("".join(surely), date_order)
+    doubted: list[str] = []
+    for fact in find_facts(text, date_order):
+        if fact.kind == "name" and all(_ABBREVIATION.fullmatch(w) for w in fact.text.split()):
+            continue  # "BP", "HR": the label of a reading, not a fact to check
+        if stated.supports(fact) and not stated_surely.supports(fact) and fact.text not in doubted:
+            doubted.append(fact.text)
+    return doubted
 
 
 def collapse_spaces(text: str) -> str:

@@ -25,7 +25,9 @@ from app.cancel import CancelToken
 from app.errors import Cancelled, FieldscribeError
 from app.ingest.limits import MAX_FILE_BYTES
 from app.jobs.extract import extract_fields
+from app.jobs.extract.layout import unsure_spans
 from app.jobs.fieldparse import DATE_ORDER_SETTING, default_date_order
+from app.jobs.grounding import read_unsurely
 from app.jobs.results import (
     JOB,
     Result,
@@ -409,7 +411,8 @@ def summarize(
     cancel: CancelToken | None = None,
     on_token: TokenCallback | None = None,
 ) -> Result:
-    """Section-by-section summary citing its sections, with ungrounded facts listed."""
+    """Section-by-section summary citing its sections, with ungrounded facts listed, and the
+    facts a scan states only on lines the OCR read unsurely."""
     text, digitized = document_text(vault, document_id, progress=progress, cancel=cancel)
     previous = latest_result(vault, document_id, "summarize")
     with _job(vault, "summarize", document_id, {"source_result": digitized.result_id}) as job_id:
@@ -418,6 +421,9 @@ def summarize(
             "summary": summary.summary,
             "sections": summary.sections,
             "ungrounded": summary.ungrounded,
+            "read_unsurely": read_unsurely(
+                summary.summary, text, unsure_spans(text, digitized.content["pages"])
+            ),
         }
         provenance = {
             **summary.provenance,

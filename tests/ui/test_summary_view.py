@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import pypdfium2
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QTextCursor
+from PySide6.QtGui import QColor, QTextCursor
 
 from app import jobs
+from app.jobs.exports import READ_UNSURELY
+from app.paths import assets_dir
 from tests.helpers import add_text_documents
 from tests.ui.conftest import has_ended, unlock
+from ui.document_view import REVIEW_COLOR, UNGROUNDED_COLOR, SummaryTab
+from ui.export import result_pdf
 
 JOB_TIMEOUT = 240_000
 CASE_NOTES = """
@@ -66,3 +71,35 @@ def test_summary_states_its_coverage_and_opens_sections_in_place(qtbot, window, 
     tab.section_list.setFocus()
     qtbot.keyClick(tab.section_list, Qt.Key.Key_Right)
     assert last.isExpanded() and last.childCount() == 1
+
+
+def _marks(tab: SummaryTab) -> dict[str, QColor]:
+    """Each passage marked in the summary, with its colour."""
+    return {s.cursor.selectedText(): s.format.background().color()
+            for s in tab.text.extraSelections()}  # fmt: skip
+
+
+def test_facts_read_unsurely_are_listed_and_marked_apart_from_those_not_in_the_source(
+    qtbot, vault
+):
+    document_id = jobs.import_document(vault, assets_dir() / "samples" / "handwritten-note.png")
+    summary = jobs.summarize(vault, None, document_id)  # the real OCR doubts the BP line
+    tab = SummaryTab()
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.show_result(summary)
+    listed = [tab.read_unsurely.item(i).text() for i in range(tab.read_unsurely.count())]
+    assert listed == summary.content["read_unsurely"] and "148/92" in listed
+    assert tab.read_unsurely_label.isVisible() and not tab.ungrounded_label.isVisible()
+    assert _marks(tab)["148/92"] == REVIEW_COLOR
+
+    mixed = jobs.Result(1, 1, "summarize", 1, {**summary.content, "ungrounded": ["14/03/2025"]}, {})
+    tab.show_result(mixed)  # both kinds at once: each keeps its mark
+    marked = _marks(tab)
+    assert (marked["14/03/2025"], marked["148/92"]) == (UNGROUNDED_COLOR, REVIEW_COLOR)
+    tab.show_result(None)
+    assert not (tab.read_unsurely_label.isVisible() or tab.read_unsurely.isVisible())
+
+    printed = pypdfium2.PdfDocument(result_pdf("handwritten-note.png", summary))
+    lines = "".join(page.get_textpage().get_text_range() for page in printed).splitlines()
+    assert lines[lines.index(READ_UNSURELY) + 1] == "• 148/92"  # printed under its heading

@@ -25,7 +25,7 @@ from app.jobs.extract.labels import (
     is_heading,
     prose_for_item,
 )
-from app.jobs.extract.layout import Block, ocr_lines, text_blocks
+from app.jobs.extract.layout import Block, text_blocks, unsure_spans
 from app.jobs.extract.prose import blocked_spans, collect, unlabelled_candidates
 from app.jobs.extract.spec import Candidate, FieldResult, FieldSpec, field_specs, is_valid
 from app.jobs.fieldparse import overlap_test
@@ -114,8 +114,7 @@ def extract_fields(
     # On a scan the boxes say where a label's text ends; words of a label found elsewhere in
     # the OCR text ("Date" inside a sentence) give no free-text value.
     scanned = any(line.get("box") for page in pages or [] for line in page.get("lines") or [])
-    unsure = [(line.start, line.end) for page in ocr_lines(text, pages) for line in page
-              if line.unsure]  # fmt: skip
+    unsure = unsure_spans(text, pages)
     if cancel is not None:
         cancel.raise_if_cancelled()
 

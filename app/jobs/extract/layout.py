@@ -189,6 +189,12 @@ def ocr_lines(text: str, pages: Sequence[Mapping[str, Any]] | None) -> list[list
     return result
 
 
+def unsure_spans(text: str, pages: Sequence[Mapping[str, Any]] | None) -> list[tuple[int, int]]:
+    """The spans of `text` on lines the OCR read unsurely (those it flags for review)."""
+    lines = [line for page in ocr_lines(text, pages) for line in page]
+    return [(line.start, line.end) for line in lines if line.unsure]
+
+
 def _whole_line_at(text: str, line: str, position: int) -> int:
     """Where `line` stands as a whole line of `text` from `position` on, or -1 (a line the user
     corrected away is not found inside another line that happens to hold its words)."""

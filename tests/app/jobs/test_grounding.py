@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.jobs.grounding import find_facts, occurs_in, ungrounded
+from app.jobs.grounding import find_facts, occurs_in, read_unsurely, ungrounded
 
 SOURCE = (
     "Visit 2 — 12/03/2026\n"
@@ -59,3 +59,13 @@ def test_units_and_leads_written_inside_words_are_not_names():
     source = "Potassium chloride 20 mEq daily. BP 150/90 mmHg. T waves flat in aVL. i-STAT done."
     summary = "Potassium chloride 20 mEq daily; BP 150/90 mmHg; T waves flat in aVL; i-STAT done."
     assert ungrounded(summary, source) == []
+
+
+def test_facts_stated_only_on_lines_the_ocr_doubted_are_listed_to_check():
+    source = "Seen by Nurse Ivo Lark.\nBP 152/88 HR 96\nWeight 64 kg, HR 96 at rest\n"
+    doubted_line = source.index("BP"), source.index("\nWeight")
+    summary = "Nurse Ivo Lark: BP 152/88, HR 96; weight 64 kg."
+    # 152/88 rests on the doubted line alone; 96 is written again on a line read surely;
+    # "BP" and "HR" are the readings' labels, not facts.
+    assert read_unsurely(summary, source, [doubted_line]) == ["152/88"]
+    assert read_unsurely(summary, source, []) == []

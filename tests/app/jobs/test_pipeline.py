@@ -11,6 +11,7 @@ from app import jobs
 from app.audit.log import read_events
 from app.cancel import CancelToken
 from app.errors import BadInput, Cancelled
+from app.jobs import exports
 from app.paths import assets_dir
 from app.vault.documents import search
 from tests.app.test_cli import fieldscribe, one_line_error
@@ -132,6 +133,24 @@ def test_a_value_the_digitize_view_flags_for_review_is_not_grounded(vault):
     } and unsure >= {"systolic_bp", "diastolic_bp"}  # fmt: skip
     assert all(not filled[name]["grounded"] for name in unsure)
     assert all(f["grounded"] for name, f in filled.items() if name not in unsure)
+
+
+def test_a_summary_lists_the_facts_a_scan_states_only_on_lines_flagged_for_review(
+    vault, case_file, tmp_path
+):
+    import docx
+
+    # The bundled handwritten note, read by the real OCR: its blood pressure line is flagged.
+    document_id = jobs.import_document(vault, assets_dir() / "samples" / "handwritten-note.png")
+    summary = jobs.summarize(vault, None, document_id)
+    doubted = summary.content["read_unsurely"]
+    assert {"148/92", "84"} <= set(doubted) and "71 kg" not in doubted  # weight: a sure line
+    exports.export_result(vault, summary.result_id, tmp_path / "summary.docx", "docx")
+    written = [p.text for p in docx.Document(str(tmp_path / "summary.docx")).paragraphs]
+    after = written[written.index(exports.READ_UNSURELY) + 1 :]
+    assert after[: len(doubted)] == doubted
+    typed = jobs.summarize(vault, None, jobs.import_document(vault, case_file))
+    assert typed.content["read_unsurely"] == []  # no OCR, no doubt
 
 
 @pytest.mark.parametrize("kind", ["summarize", "extract"])
@@ -274,7 +293,7 @@ def test_cli_batches_go_on_past_a_bad_file_in_the_json_shape(vault_home, passphr
     )
     assert summarized.returncode == 0, summarized.stderr
     (summary,) = json.loads(summarized.stdout)["documents"]
-    assert set(summary) == {"source", "summary", "sections", "ungrounded"}
+    assert set(summary) == {"source", "summary", "sections", "ungrounded", "read_unsurely"}
     assert set(summary["sections"][0]) == {
         "id", "title", "summary", "kind", "model_ran", "model_kept"
     }  # fmt: skip
