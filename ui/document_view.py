@@ -578,7 +578,7 @@ class SummaryTab(QWidget):
         self._write_with_citations(content.get("summary", ""))
         self._list_sections(content.get("summary", ""))
         items = [_item_text(item) for item in content.get("ungrounded", [])]
-        doubted = [str(item) for item in content.get("read_unsurely", [])]
+        doubted = [_item_text(item) for item in content.get("read_unsurely", [])]
         self._show_checks(items, doubted)
         marked = highlight(self.text, items, UNGROUNDED_COLOR, "Not found in the source")
         marked += highlight(self.text, doubted, REVIEW_COLOR, READ_UNSURELY)

@@ -13,6 +13,7 @@ from typing import Any
 
 from app.cli import common
 from app.errors import FieldscribeError
+from app.jobs.exports import READ_UNSURELY
 from app.jobs.templates import get_template
 
 
@@ -118,7 +119,7 @@ def _print_human(kind: str, document: dict[str, Any]) -> None:
         for item in document["ungrounded"]:
             print(f"  ! not found in the source: {item}")
         for item in document["read_unsurely"]:
-            print(f"  ? read unsurely by OCR, check the page: {item}")
+            print(f"  ? {READ_UNSURELY}: {item}")
     else:
         for name, field in document["fields"].items():
             value = "—" if field["value"] is None else field["value"]

@@ -17,7 +17,7 @@ from app.vault import Vault
 
 FORMATS = ("json", "csv", "docx")  # PDF is drawn by the desktop app with QPdfWriter
 # The heading of a summary's facts that a scan states only on lines the OCR doubted.
-READ_UNSURELY = "Read unsurely by the OCR: check against the page"
+READ_UNSURELY = "Read unsurely by the OCR — check against the page"
 
 
 def record_export(vault: Vault, result_id: int, path: Path, fmt: str) -> str:

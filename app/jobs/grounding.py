@@ -23,7 +23,6 @@ _NAME_WORD = r"(?:[A-Z][a-zA-Z'’-]+|[A-Z]\.?)"
 # Never from inside a word: "mEq", "mmHg", "aVL", "i-STAT" hold no name.
 _NAME_RUN = re.compile(rf"(?<![\w'’-]){_NAME_WORD}(?: {_NAME_WORD})*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n\s*|[-*•]\s+)$")
-_ABBREVIATION = re.compile(r"[A-Z]{2,3}")
 
 
 @dataclass(frozen=True)
@@ -113,8 +112,8 @@ def read_unsurely(
     stated_surely = SourceFacts("".join(surely), date_order)
     doubted: list[str] = []
     for fact in find_facts(text, date_order):
-        if fact.kind == "name" and all(_ABBREVIATION.fullmatch(w) for w in fact.text.split()):
-            continue  # "BP", "HR": the label of a reading, not a fact to check
+        if fact.kind == "name" and re.match(r"[ \t]*\d", text[fact.end :]):
+            continue  # "BP 148/92", "Pulse 84": the label of a reading, listed by its number
         if stated.supports(fact) and not stated_surely.supports(fact) and fact.text not in doubted:
             doubted.append(fact.text)
     return doubted

@@ -62,10 +62,10 @@ def test_units_and_leads_written_inside_words_are_not_names():
 
 
 def test_facts_stated_only_on_lines_the_ocr_doubted_are_listed_to_check():
-    source = "Seen by Nurse Ivo Lark.\nBP 152/88 HR 96\nWeight 64 kg, HR 96 at rest\n"
+    source = "Seen by Nurse Ivo Lark.\nBP 152/88 HR 96 Pulse 96 Cara Vell\nWeight 64 kg, HR 96\n"
     doubted_line = source.index("BP"), source.index("\nWeight")
-    summary = "Nurse Ivo Lark: BP 152/88, HR 96; weight 64 kg."
-    # 152/88 rests on the doubted line alone; 96 is written again on a line read surely;
-    # "BP" and "HR" are the readings' labels, not facts.
-    assert read_unsurely(summary, source, [doubted_line]) == ["152/88"]
+    summary = "Nurse Ivo Lark: BP 152/88, HR 96, Pulse 96; weight 64 kg; seen with Cara Vell."
+    # 152/88 and the name rest on the doubted line alone; 96 is written again on a line read
+    # surely; "BP", "HR" and "Pulse" are the readings' labels, not facts.
+    assert read_unsurely(summary, source, [doubted_line]) == ["152/88", "Cara Vell"]
     assert read_unsurely(summary, source, []) == []
