@@ -71,8 +71,9 @@ def plain_label(text: str = "", object_name: str = "") -> QLabel:
 
 def highlight(editor: QPlainTextEdit | QTextEdit, needles: list[str], color: QColor,
               tooltip: str = "") -> list[QTextEdit.ExtraSelection]:  # fmt: skip
-    """Mark each needle's first occurrence (after the previous one) as an extra selection;
-    returns the selections made."""
+    """Mark each needle's first occurrence (after the previous one) as an extra selection,
+    never inside a longer word or number ("84" is not in "1984" nor "13.84"); returns the
+    selections made."""
     text = editor.toPlainText()
     selections = []
     position = 0
@@ -84,11 +85,13 @@ def highlight(editor: QPlainTextEdit | QTextEdit, needles: list[str], color: QCo
         needle = needle.strip()
         if not needle:
             continue
-        at = text.find(needle, position)
-        if at < 0:
-            at = text.find(needle)
-        if at < 0:
+        start = r"(?<!\w)(?<!\d[.,])" if needle[0].isalnum() else ""
+        end = r"(?!\w)(?![.,]\d)" if needle[-1].isalnum() else ""
+        pattern = re.compile(start + re.escape(needle) + end)
+        found = pattern.search(text, position) or pattern.search(text)
+        if found is None:
             continue
+        at = found.start()
         selection = QTextEdit.ExtraSelection()
         selection.cursor = QTextCursor(editor.document())
         selection.cursor.setPosition(at)

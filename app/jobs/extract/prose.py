@@ -90,9 +90,11 @@ def label_pattern(label: str) -> re.Pattern[str]:
             parts.append(re.escape(char) + "?")
     body = "".join(parts).rstrip(" ?")
     plural = "s?" if label[-1].isalpha() else ""  # "damp readings" for "Damp reading"
-    # A label ending in a letter may run into a number: OCR reads "DATE 4/9/21" "DATE4/9/21".
+    # A label ending in a letter may run into a number: OCR reads "DATE 4/9/21" "DATE4/9/21";
+    # and one starting with a letter may follow a number run into it ("555 4471Site no:").
+    before = "(?<![A-Za-z])" if label[0].isalpha() else "(?<![A-Za-z0-9])"
     after = "(?![A-Za-z])" if label[-1].isalpha() else "(?![A-Za-z0-9])"
-    return re.compile(rf"(?<![A-Za-z0-9]){body}{plural}{after}", re.IGNORECASE)
+    return re.compile(rf"{before}{body}{plural}{after}", re.IGNORECASE)
 
 
 def _find_mentions(text: str, specs: list[FieldSpec]) -> list[Mention]:

@@ -533,6 +533,11 @@ def test_ocr_labels_are_found_through_confusable_letters_brackets_and_case():
     ])  # fmt: skip
     batch = {"batch": {"type": "string", "title": "Batch Number"}}
     assert fill(text, batch, pages=pages)["batch"].value == "77"
+    # A number run into the next label ends at it: OCR reads "4471 Site no:" "4471Site no:".
+    text, pages = ocr_page([("Depot tel: 555 4471Site no: 12", [10, 10, 300, 24])])
+    props = string_fields(("tel", "Depot tel"), ("site", "Site no"))
+    fields = fill(text, props, pages=pages)
+    assert (fields["tel"].value, fields["site"].value) == ("555 4471", "12")
 
 
 def test_function_words_alone_are_no_value():
