@@ -497,6 +497,7 @@ class SummaryTab(QWidget):
         super().__init__(parent)
         self.setObjectName("summaryTab")
         self.result: jobs.Result | None = None
+        self.streaming = False  # the text shown is a summary still being generated
         self.sections: dict[str, dict[str, Any]] = {}
         self.text = QTextBrowser(objectName="summaryText")
         self.text.setAccessibleName("Summary")
@@ -551,13 +552,17 @@ class SummaryTab(QWidget):
         layout.addWidget(splitter, 1)
         self.show_result(None)
 
-    def start_streaming(self) -> None:
+    def start_streaming(self, streamed: str = "") -> None:
+        """Show a summary being generated, from the text `streamed` so far."""
+        self.result = None  # what shows is no stored summary
         self.text.clear()
         self.sections = {}
         self._show_checks([], [])
         self.section_list.clear()
         self.coverage.clear()
         self.status.setText("Generating…")
+        self.streaming = True
+        self.append_streamed(streamed)
 
     def append_streamed(self, piece: str) -> None:
         cursor = self.text.textCursor()
@@ -567,6 +572,7 @@ class SummaryTab(QWidget):
 
     def show_result(self, result: jobs.Result | None) -> None:
         self.result = result
+        self.streaming = False
         self.text.clear()
         self.section_list.clear()
         self.coverage.clear()

@@ -8,6 +8,7 @@ The workspace lives exactly as long as the vault stays unlocked; locking destroy
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,15 @@ from ui.settings_dialog import SettingsDialog, apply_appearance
 from ui.templates import TemplatesDialog
 
 
+@dataclass
+class _Stream:
+    """A summary being generated: its job, and the text streamed so far (shown again when its
+    document is shown again)."""
+
+    job: Job
+    pieces: list[str] = field(default_factory=list)
+
+
 class Workspace(QWidget):
     settings_saved = Signal()
     engine_state_changed = Signal(str)
@@ -52,7 +62,7 @@ class Workspace(QWidget):
         self.jobs = JobQueue(self)  # the visible queue: imports and document jobs
         self.model_loading = JobQueue(self)  # only watches the model load in the background
         self._dialogs: dict[type, QWidget] = {}
-        self._streaming: dict[int, Job] = {}  # the summary job whose text streams, by document
+        self._streaming: dict[int, _Stream] = {}  # the summary streaming, by document
 
         self.library = LibraryPanel(self.session)
         self.document_view = DocumentView(self.session, tasks)
@@ -356,11 +366,12 @@ class Workspace(QWidget):
             on_success=lambda result: self._summary_ended(job, document_id),
             on_failure=lambda sentence: self._summary_ended(job, document_id),
         )
-        self._streaming[document_id] = job
+        self._streaming[document_id] = _Stream(job)
         self.document_view.track_job(self.jobs, job, document_id)
 
     def _summary_ended(self, job: Job, document_id: int) -> None:
-        if self._streaming.get(document_id) is job:
+        stream = self._streaming.get(document_id)
+        if stream is not None and stream.job is job:
             del self._streaming[document_id]  # pieces still queued are not shown over the result
         self._result_ready(document_id)
 
@@ -391,20 +402,40 @@ class Workspace(QWidget):
         self.document_view.before_rerun("extract", extract, template)
 
     def _streamed(self, document_id: object, piece: str) -> None:
+        stream = self._streaming.get(document_id)
+        if stream is None:
+            return
+        stream.pieces.append(piece)
         shown = self.document_view.document
-        if document_id in self._streaming and shown and shown.id == document_id:
-            self.document_view.summary_tab.append_streamed(piece)
+        if shown and shown.id == document_id:
+            if self.document_view.summary_tab.streaming:
+                self.document_view.summary_tab.append_streamed(piece)
+            else:  # its stored results were shown again meanwhile
+                self._resume_stream()
+
+    def _show_document(self, document: StoredDocument | None) -> None:
+        self.document_view.show_document(document)
+        self._resume_stream()
+
+    def _resume_stream(self) -> None:
+        """A summary of the shown document still being generated shows as streamed so far, not
+        its last stored summary."""
+        shown = self.document_view.document
+        stream = self._streaming.get(shown.id) if shown else None
+        if stream is not None:
+            self.document_view.summary_tab.start_streaming("".join(stream.pieces))
 
     def _result_ready(self, document_id: int) -> None:
         self.library.refresh()  # page counts and search results may have changed
         if self.document_view.document and self.document_view.document.id == document_id:
             self.document_view.reload_results()  # unsaved text edits stay in the editor
+            self._resume_stream()
 
     def _document_selected(self, document: StoredDocument | None) -> None:
         """Leaving a document with unsaved edits asks Save / Discard / Cancel first."""
         shown = self.document_view.document
         self.document_view.resolve_unsaved_edits(
-            lambda: self.document_view.show_document(document),
+            lambda: self._show_document(document),
             on_cancel=lambda: shown and self.library.select_document(shown.id, notify=False),
         )
 

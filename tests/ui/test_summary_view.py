@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pypdfium2
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QTextCursor
@@ -115,3 +117,40 @@ def test_a_listed_fact_is_marked_where_it_stands_not_inside_a_longer_number(qtbo
     assert (mark.cursor.selectionStart(), mark.cursor.selectedText()) == (
         content["summary"].index("Pulse 84") + len("Pulse "), "84"
     )
+
+
+def test_a_summary_still_streaming_shows_as_streamed_when_its_document_is_shown_again(
+    qtbot, window, vault, monkeypatch
+):
+    first, other = add_text_documents(vault, 2, words=CASE_NOTES)
+    stored = jobs.summarize(vault, None, first)  # an earlier summary
+    vault.lock()
+    unlock(qtbot, window)
+    workspace = window.workspace
+    tab = workspace.document_view.summary_tab
+    # The real summary job, held after its first line until the user has looked elsewhere.
+    go_on = threading.Event()
+    summarize = workspace.session.summarize
+
+    def held_after_each_line(document_id, *, on_token, **kwargs):
+        def line_then_wait(piece: str) -> None:
+            on_token(piece)
+            go_on.wait(JOB_TIMEOUT / 1000)
+
+        return summarize(document_id, on_token=line_then_wait, **kwargs)
+
+    monkeypatch.setattr(workspace.session, "summarize", held_after_each_line)
+    pieces: list[str] = []  # collected as in test_documents: a callable that stays connected
+    workspace.jobs.streamed.connect(lambda _key, piece: pieces.append(piece))
+    workspace.library.select_document(first)
+    qtbot.mouseClick(tab.summarize_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(pieces) == 1, timeout=JOB_TIMEOUT)
+    workspace.library.select_document(other)
+    assert tab.result is None and not tab.text.toPlainText()  # the other has no summary
+    workspace.library.select_document(first)
+    # The line written so far, not the earlier summary with the new lines run on after it.
+    assert tab.text.toPlainText() == pieces[0] and tab.status.text() == "Generating…"
+    go_on.set()
+    qtbot.waitUntil(lambda: tab.result is not None, timeout=JOB_TIMEOUT)
+    assert tab.result.revision == stored.revision + 1 and len(pieces) > 1
+    assert tab.text.toPlainText() == tab.result.content["summary"]
