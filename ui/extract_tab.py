@@ -335,7 +335,10 @@ class ExtractTab(QWidget):
         name = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
         field = self.result.content.get("fields", {}).get(name, {})
         state = self.table.item(row, STATE).data(Qt.ItemDataRole.UserRole)
-        self.evidence_status.setText(STATES[state][1])
+        sentence = STATES[state][1]
+        if state == "read unsurely" and field.get("source") == "model":  # both are to check
+            sentence = f"The model chose this value, and t{sentence[1:]}"
+        self.evidence_status.setText(sentence)
         self.accept_button.setEnabled(state in ACCEPTABLE)
         span = evidence_span(field.get("evidence") or "", self.source_text.toPlainText())
         if span is None or state == "you":

@@ -79,14 +79,24 @@ def test_a_value_the_ocr_read_unsurely_asks_to_be_checked_against_the_page(qtbot
     tab = ExtractTab(Session(vault))
     qtbot.addWidget(tab)
     unsure = {**_field("Patient: Ada Lind", "Ada Lind", grounded=False), "read_unsurely": True}
-    fields = {"patient_name": unsure, "reinspection_date": _field("due: 28/09/2026", "2026-09-28")}
+    chosen = {**unsure, "evidence": "Ada Lind", "source": "model"}
+    fields = {"patient_name": unsure, "reinspection_date": _field("due: 28/09/2026", "2026-09-28"),
+              "clinician_name": chosen}  # fmt: skip
     result = jobs.Result(1, 1, "extract", 1, {"template": "visit", "fields": fields}, {})
     tab.show_result(result, TEXT)
-    assert [tab.table.item(row, STATE).text() for row in range(2)] == ["? check", "✓ found"]
+    states = [tab.table.item(row, STATE).text() for row in range(3)]
+    assert states == ["? check", "✓ found", "? check"]
     tab.table.setCurrentCell(0, VALUE)
-    assert "compare it with the page" in tab.evidence_status.text()
+    assert tab.evidence_status.text() == (
+        "The OCR was unsure reading this value's line: compare it with the page."
+    )
     (selection,) = tab.source_text.extraSelections()  # its evidence is highlighted all the same
     assert selection.cursor.selectedText() == "Patient: Ada Lind"
+    tab.table.setCurrentCell(2, VALUE)  # the model's choice, on a doubted line: both are said
+    assert tab.evidence_status.text() == (
+        "The model chose this value, and the OCR was unsure reading this value's line: compare"
+        " it with the page."
+    )
 
 
 def _handwritten_note_extracted(qtbot, vault) -> tuple[ExtractTab, jobs.Result, dict[str, int]]:
