@@ -157,16 +157,16 @@ def block_candidate(
     """The field's value from the best-matching of its blocks (the first such in the document
     when several match equally well; for a field that asks for a list's item, the first that
     is a numbered or bulleted list)."""
-    top = max(score for score, _ in found)
-    blocks = [block for score, block in found if score >= top]
-    # A label written with a separator ("Blend ---- Ann Ray", "Blend:") before one without.
-    blocks.sort(key=lambda block: not _REST.match(text, block.label_end)[0].strip(" \t.)]"))
-    if _wants_item(spec):  # "the first item of the impression list": a numbered list first
-        blocks.sort(key=lambda block: _ITEM_MARK.match(text, block.value_start) is None)
-    for block in blocks:
-        candidate = _read(spec, index, text, block)
-        if candidate is not None:
-            return candidate
+    for top in sorted({score for score, _ in found}, reverse=True):
+        blocks = [block for score, block in found if score == top]
+        # A label written with a separator ("Blend ---- Ann Ray", "Blend:") before one without.
+        blocks.sort(key=lambda block: not _REST.match(text, block.label_end)[0].strip(" \t.)]"))
+        if _wants_item(spec):  # "the first item of the impression list": a numbered list first
+            blocks.sort(key=lambda block: _ITEM_MARK.match(text, block.value_start) is None)
+        for block in blocks:
+            candidate = _read(spec, index, text, block)
+            if candidate is not None:
+                return candidate
     return None
 
 

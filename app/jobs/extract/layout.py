@@ -148,17 +148,31 @@ def later_label(line: str, start: int, end: int) -> int:
     `end` (one capitalised word before a colon is as often part of the value: "Options: two")."""
     for match in _COLON_LABEL.finditer(line, start, end):
         words = match["words"].split(" ")
-        kept = 0
-        while kept < len(words) and _capital_word(words[-kept - 1]):
-            kept += 1
-        if not kept:  # "... Mill Heat Number:": two or three capitalised words
-            while kept < min(3, len(words)) and words[-kept - 1][0].isupper():
-                kept += 1
-            kept = kept if kept >= 2 else 0
+        kept = _label_words(words)
         label_start = match.end("words") - len(" ".join(words[-kept:]))
         if kept and label_start > start:
             return label_start
     return end
+
+
+def leading_label(line: str) -> bool:
+    """Whether an OCR line starts with a label of its own ("NAME OF LEAD INSPECTOR: ..."): it
+    is another field's line, no value of a label beside or above it."""
+    match = _COLON_LABEL.match(line.strip())
+    return match is not None and _label_words(words := match["words"].split(" ")) == len(words)
+
+
+def _label_words(words: list[str]) -> int:
+    """How many of the last `words` before a colon are a label: the words in capitals, or two
+    or three capitalised words ("... Mill Heat Number:"); none else."""
+    kept = 0
+    while kept < len(words) and _capital_word(words[-kept - 1]):
+        kept += 1
+    if not kept:
+        while kept < min(3, len(words)) and words[-kept - 1][0].isupper():
+            kept += 1
+        kept = kept if kept >= 2 else 0
+    return kept
 
 
 def _capital_word(word: str) -> bool:
@@ -237,7 +251,7 @@ def right_or_below(lines: list[Line], index: int, is_label) -> list[Line]:
         for _, line in sorted(side, key=lambda item: item[0])[:1]:
             if side is right and _heading_like(label, line.text, under):
                 continue  # "ITEM   UNIT COST": a row of headings, the value below
-            if not is_label(line):
+            if not is_label(line) and not leading_label(line.text):
                 return [line]
     return []
 

@@ -896,3 +896,17 @@ def test_the_vault_setting_fixes_the_date_order(vault, tmp_path):
             tx.set_setting(DATE_ORDER_SETTING, order)
         result = jobs.extract(vault, None, document_id, "dated")
         assert result.content["fields"]["inspection_date"]["value"] == iso
+
+
+def test_a_heading_naming_the_field_gives_way_to_the_label_that_has_its_value():
+    # "INSPECTOR DETAILS" names the field better than the longer label under it, but has no
+    # value of its own: the next-best label does.
+    text, pages = ocr_page([
+        ("INSPECTOR DETAILS:", [10, 10, 200, 24]),
+        ("NAME OF LEAD INSPECTOR: Rosa Diaz", [10, 30, 330, 44]),
+        ("OFFICE PHONE: 555 0182", [10, 50, 250, 64]),
+    ])  # fmt: skip
+    props = {"inspector": {"type": "string", "description": "Name of the inspector"},
+             "phone": {"type": "string", "description": "Office phone number"}}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert (fields["inspector"].value, fields["phone"].value) == ("Rosa Diaz", "555 0182")
