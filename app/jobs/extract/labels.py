@@ -33,6 +33,7 @@ from app.jobs.extract.spec import (
     cut_to_length,
     fold,
     lexicon,
+    name_words,
     without_brackets,
 )
 from app.jobs.extract.values import typed_values
@@ -325,12 +326,7 @@ def box_blocks(
         (label.upper() if _in_capitals(spec) else label, label_pattern(label))
         for spec in specs for label in spec.labels
     ]  # fmt: skip
-    # Only labels as the template writes them are looked for garbled: a property's name
-    # ("wall_finish") says nothing of how the form writes it.
-    labels = [
-        label for spec in specs
-        for label in (*spec.schema.get("x-labels", []), spec.schema.get("title", "")) if label
-    ]  # fmt: skip
+    labels = [label for spec in specs for label in _written_labels(spec)]
 
     runs_of: dict[str, list[tuple[int, int]]] = {}
     label_or_not: dict[str, bool] = {}  # lines are asked about again and again: once each
@@ -717,6 +713,15 @@ def _prose_case(label: str, line: str, match: re.Match[str]) -> bool:
 
 
 _LOWER_WORD_BEFORE = re.compile(r"\b[a-z]+[ \t]+$")
+
+
+def _written_labels(spec: FieldSpec) -> list[str]:
+    """The labels looked for garbled by OCR: those the template writes (`x-labels`, `title`),
+    else the property's name in words, capitalised as a form prints a label (so that OCR's
+    "Depaitment" is "department", and a word of a sentence in lower case is not). Synonyms are
+    not: how a form writes a label is not theirs to say."""
+    written = [*spec.schema.get("x-labels", []), spec.schema.get("title", "")]
+    return [label for label in written if label] or [name_words(spec.name).capitalize()]
 
 
 def _in_capitals(spec: FieldSpec) -> bool:

@@ -76,7 +76,8 @@ def label_pattern(label: str) -> re.Pattern[str]:
             return re.compile(
                 rf"(?m)^[ \t]*(?:[-*•][ \t]*)?\b{body}(?=[ \t]*[:.)-])|(?<![\w.]){body}(?= \d)"
             )
-        spellings = {body, body.lower(), body.upper()}  # "Wt", "wt", "WT"; not "wT"
+        # "Wt", "wt", "WT" (and "Yes" for "yes"); not "wT"
+        spellings = {body, body.lower(), body.upper(), body[:1].upper() + body[1:].lower()}
         # A tick may run into it: "XOK" is "OK" ticked.
         start = r"(?:(?<![A-Za-z0-9])|(?<=[\s_][xX]))"
         return re.compile(rf"{start}(?:{'|'.join(spellings)})(?![A-Za-z0-9])")

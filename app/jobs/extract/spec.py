@@ -104,14 +104,18 @@ def fold(phrase: str) -> str:
     return " ".join(words)
 
 
+def name_words(name: str) -> str:
+    """A property's name in words ("wall_finish" -> "wall finish"); "date_2" is the second
+    "date" of the form, not a label of its own."""
+    return re.sub(r"[_ -]+\d+$", "", name).replace("_", " ").replace("-", " ")
+
+
 def label_candidates(name: str, prop: Mapping[str, Any]) -> list[str]:
     """Every phrase a document may use to label this field, from the schema itself: the
     `x-labels` hints, the title, the property name in words, the alternative names in the
     description, each of these without its qualifiers ("Patient age" -> "age"), and the lexicon's
     synonyms of any of them."""
-    # "date_2" is the second "date" of the form, not a label of its own.
-    words = re.sub(r"[_ -]+\d+$", "", name).replace("_", " ").replace("-", " ")
-    own = [*prop.get("x-labels", []), prop.get("title", ""), words]
+    own = [*prop.get("x-labels", []), prop.get("title", ""), name_words(name)]
     description = str(prop.get("description", "")).split(". ")[0]
     for match in _ALTERNATIVE.finditer(description):
         phrase = (match.group(1) or match.group(2)).strip()

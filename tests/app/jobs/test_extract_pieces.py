@@ -910,3 +910,17 @@ def test_a_heading_naming_the_field_gives_way_to_the_label_that_has_its_value():
              "phone": {"type": "string", "description": "Office phone number"}}  # fmt: skip
     fields = fill(text, props, pages=pages)
     assert (fields["inspector"].value, fields["phone"].value) == ("Rosa Diaz", "555 0182")
+
+
+def test_a_schema_of_property_names_alone_finds_labels_ocr_garbled_or_capitalised():
+    text, pages = ocr_page([
+        ("Depaitment FIELD SERVICES", [10, 10, 260, 24]),  # OCR read an "r" as an "i"
+        ("Ref 7781", [10, 30, 100, 44]),
+        ("Notes: the depaitment van was late", [10, 50, 330, 64]),
+    ])  # fmt: skip
+    props = {"department": {"type": "string"}, "ref": {"type": "string"}}
+    fields = fill(text, props, pages=pages)
+    assert (fields["department"].value, fields["ref"].value) == ("FIELD SERVICES", "7781")
+    # A word of a sentence in lower case is no label, however like the name it reads.
+    text, pages = ocr_page([("Notes: the depaitment van was late", [10, 10, 330, 24])])
+    assert fill(text, {"department": {"type": "string"}}, pages=pages)["department"].value is None
