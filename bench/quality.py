@@ -1,12 +1,15 @@
 """Quality of the jobs on real documents: the reference scorers run against the project's CLI.
 
-    .venv/bin/python bench/quality.py [--only forms|extract|notes|handwriting] [--limit N]
-                                      [--data DIR] [--scorers DIR] [--cli CMD]
+    .venv/bin/python bench/quality.py [--only forms|forms-names|extract|notes|handwriting]
+                                      [--limit N] [--data DIR] [--scorers DIR] [--cli CMD]
 
 Runs ../shared/devdata/score/{forms_score,real_extract_score,notes_score,ocr_score}.py over the
 dev folders (forms/, extract/, notes/, handwriting/) and prints one line per measure and target:
 
     forms: accuracy 0.49 (target >= 0.75)
+
+`forms-names` runs the forms again with a schema as users write one (property names alone, no
+title or label hints), scored with the forms scorer's own functions; the issue sets no target.
 
 Each scorer runs in a throwaway vault (made here, deleted after) and reads the documents where they
 are: nothing is copied. `--limit N` scores the first N documents of each set (for handwriting
@@ -36,7 +39,7 @@ class Measure:
 
     name: str
     pattern: str  # a regular expression: the group `value`, and `total` to report a rate
-    target: float
+    target: float | None  # None: a figure reported without a target of the issue's
     higher_is_better: bool
 
     def read(self, output: str) -> float | None:
@@ -50,6 +53,9 @@ class Measure:
 
     def line(self, suite: str, value: float | None) -> str:
         sign = ">=" if self.higher_is_better else "<="
+        if self.target is None:
+            shown = "not measured" if value is None else f"{value:.3g}"
+            return f"{suite}: {self.name} {shown} (no target)"
         if value is None:
             return f"{suite}: {self.name} not measured (target {sign} {self.target:g})"
         met = value >= self.target if self.higher_is_better else value <= self.target
@@ -69,6 +75,18 @@ MEASURES = {
         ),
         Measure(
             "seconds per form", r"^project\s*: accuracy .* (?P<value>[\d.]+) s/form", 5.0, False
+        ),
+    ],
+    # The same forms with a schema as a user writes one: a property per question, named by its
+    # words in snake_case, with no title and no label hints.
+    "forms-names": [
+        Measure("accuracy", r"^names-only: accuracy (?P<value>[\d.]+)", None, True),
+        Measure(
+            "wrong-but-grounded rate",
+            r"^names-only: accuracy [\d.]+ \(\d+/(?P<total>\d+)\)"
+            r" wrong-but-grounded (?P<value>\d+)",
+            None,
+            False,
         ),
     ],
     "extract": [
@@ -111,7 +129,7 @@ def main() -> int:
     args = parser.parse_args()
     scorers = args.scorers or args.data / "score"
     failed = 0
-    for suite in args.only or ["forms", "extract", "notes", "handwriting"]:
+    for suite in args.only or list(MEASURES):
         with tempfile.TemporaryDirectory(prefix="fieldscribe-quality-") as work:
             env = _throwaway_vault(Path(work), args.cli)
             output = RUNNERS[suite](scorers, args.data, args.cli, args.limit, Path(work), env)
@@ -148,6 +166,40 @@ def _forms(scorers: Path, data: Path, cli: str, limit: int, work: Path, env) -> 
     command = [sys.executable, str(scorers / "forms_score.py"), "--set", str(data / "forms"),
                "--cli", cli, "--no-baseline"]  # fmt: skip
     return _run(command + (["--limit", str(limit)] if limit else []), env)
+
+
+def _forms_names(scorers: Path, data: Path, cli: str, limit: int, work: Path, env) -> str:
+    """The forms set through the CLI with a schema of property names alone, scored as the
+    reference scorer scores (its own item and judging functions)."""
+    sys.path.insert(0, str(scorers))
+    from forms_score import judge, load_items
+
+    named = sorted((data / "forms").glob("*.fields.json"))[: limit or None]
+    forms = [(path, path.parent / path.name.replace(".fields.json", ".png")) for path in named]
+    # OCR once; each extract below reuses the stored reading of the same document.
+    subprocess.run([cli, "digitize", *[str(image) for _, image in forms]], env=env,
+                   capture_output=True)  # fmt: skip
+    right = wrong_grounded = total = 0
+    for fields_path, image in forms:
+        _, items = load_items(fields_path)
+        if not items:
+            continue
+        schema = work / "schema.json"
+        properties = {item["key"]: {"type": "string"} for item in items}
+        schema.write_text(json.dumps({"type": "object", "properties": properties}))
+        done = subprocess.run([cli, "extract", "--json", "--template", str(schema), str(image)],
+                              env=env, capture_output=True, text=True)  # fmt: skip
+        if done.returncode != 0:
+            return f"extract of {image.name} failed: {done.stderr.strip()[-300:]}"
+        fields = json.loads(done.stdout)["documents"][0]["fields"]
+        for item in items:
+            got = fields.get(item["key"]) or {}
+            exact, _ = judge(got.get("value"), item["truths"])
+            right += exact
+            wrong_grounded += bool(got.get("grounded")) and not exact
+            total += 1
+    return (f"names-only: accuracy {right / max(total, 1):.3f} ({right}/{total})"
+            f" wrong-but-grounded {wrong_grounded}\n")  # fmt: skip
 
 
 def _extract(scorers: Path, data: Path, cli: str, limit: int, work: Path, env) -> str:
@@ -203,6 +255,7 @@ def _handwriting(scorers: Path, data: Path, cli: str, limit: int, work: Path, en
 
 RUNNERS: dict[str, Callable[..., str]] = {
     "forms": _forms,
+    "forms-names": _forms_names,
     "extract": _extract,
     "notes": _notes,
     "handwriting": _handwriting,
