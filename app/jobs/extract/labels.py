@@ -691,8 +691,8 @@ def _label_runs(
         matches += [
             (m.start(), m.end()) for m in pattern.finditer(line)
             if m.end() > m.start() and not _prose_case(label, line, m)
-            and not (m[0][0].islower() and _LOWER_WORD_BEFORE.search(line, 0, m.start()))
-        ]  # fmt: skip  ("... as the third contractor had": in lower case after one, prose)
+            and not (m[0][0].islower() and _in_a_sentence(line, m))
+        ]  # fmt: skip
     # The longest first, garbled or not: "Projected Start Date" (a label OCR
     # or the template misspelt) holds "Date", another field's label.
     kept: list[tuple[int, int]] = []
@@ -713,6 +713,15 @@ def _prose_case(label: str, line: str, match: re.Match[str]) -> bool:
 
 
 _LOWER_WORD_BEFORE = re.compile(r"\b[a-z]+[ \t]+$")
+_LOWER_WORD_AFTER = re.compile(r"[ \t]+[a-z]+\b")
+
+
+def _in_a_sentence(line: str, match: re.Match[str]) -> bool:
+    """Whether a label found in lower case is a word of a sentence: after a word in lower case
+    ("... as the third contractor had"), or inside the line and on into one ("This compound is
+    judged"); a label so written has a separator or a value after it."""
+    inside = match.start() > 0 and _LOWER_WORD_AFTER.match(line, match.end()) is not None
+    return inside or _LOWER_WORD_BEFORE.search(line, 0, match.start()) is not None
 
 
 def _written_labels(spec: FieldSpec) -> list[str]:

@@ -924,3 +924,8 @@ def test_a_schema_of_property_names_alone_finds_labels_ocr_garbled_or_capitalise
     # A word of a sentence in lower case is no label, however like the name it reads.
     text, pages = ocr_page([("Notes: the depaitment van was late", [10, 10, 330, 24])])
     assert fill(text, {"department": {"type": "string"}}, pages=pages)["department"].value is None
+    text, pages = ocr_page([("REMARKS: This sample is kept for audit", [10, 10, 330, 24])])
+    props = {"remarks": {"type": "string"}, "sample": {"type": "string"}}
+    fields = fill(text, props, pages=pages)
+    assert (fields["remarks"].value, fields["sample"].value) == ("This sample is kept for audit",
+                                                                 None)  # fmt: skip
