@@ -929,3 +929,14 @@ def test_a_schema_of_property_names_alone_finds_labels_ocr_garbled_or_capitalise
     fields = fill(text, props, pages=pages)
     assert (fields["remarks"].value, fields["sample"].value) == ("This sample is kept for audit",
                                                                  None)  # fmt: skip
+
+
+def test_a_number_that_ends_a_property_name_is_part_of_its_label_unless_a_single_digit():
+    # "date_2" is the second date; "under_25" is the label "under 25", not a second "under".
+    text, pages = ocr_page([
+        ("Under 25: 14", [10, 10, 150, 24]),
+        ("Over 65: 9", [10, 30, 150, 44]),
+    ])  # fmt: skip
+    props = {"under_25": {"type": "string"}, "over_65": {"type": "string"}}
+    fields = fill(text, props, pages=pages)
+    assert (fields["under_25"].value, fields["over_65"].value) == ("14", "9")
