@@ -56,6 +56,9 @@ def test_a_template_built_as_a_table_is_saved_as_json_schema_and_exported(qtbot,
     dialog.import_schema(exported)
     assert dialog.name.text() == "site-visit"
     assert dialog.schema() == saved.schema
+    conventional = exported.rename(tmp_path / "site-visit.schema.json")  # JSON Schema's habit
+    dialog.import_schema(conventional)
+    assert dialog.name.text() == "site-visit"
 
     (tmp_path / "bad.json").write_text('{"type": "array"}')
     dialog.import_schema(tmp_path / "bad.json")
