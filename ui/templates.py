@@ -303,7 +303,7 @@ class TemplatesDialog(QDialog):
             self.note.setText(str(exc))
             return
         self.list.clearSelection()
-        self.show_schema(path.stem.removesuffix(".schema"), schema)  # "visit.schema.json"
+        self.show_schema(templates.schema_file_name(path), schema)
         self.delete_button.setEnabled(False)
         self.note.setText(f"Imported {path.name}: check the fields, then Save.")
 

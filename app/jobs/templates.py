@@ -83,6 +83,12 @@ def load_schema_file(path: str | Path) -> dict[str, Any]:
     return check_template_schema(schema, str(path))
 
 
+def schema_file_name(path: Path) -> str:
+    """The template name a schema file stands for: its name without ".json", and without the
+    ".schema" that JSON Schema files often carry ("visit.schema.json" is "visit")."""
+    return path.stem.removesuffix(".schema")
+
+
 def _bundled() -> dict[str, Template]:
     folder = assets_dir() / "templates"
     return {
@@ -105,7 +111,7 @@ def get_template(vault: Vault, name_or_path: str) -> Template:
             return template
     path = Path(name_or_path)
     if path.suffix.lower() == ".json" or path.exists():
-        return Template(path.stem, load_schema_file(path), bundled=False)
+        return Template(schema_file_name(path), load_schema_file(path), bundled=False)
     known = ", ".join(template.name for template in list_templates(vault))
     raise BadInput(f"There is no template named '{name_or_path}' (known: {known}).")
 

@@ -35,6 +35,7 @@ def test_a_schema_file_is_used_by_its_path_and_many_files_make_one_table(
                        "--template", schema, "--table", table, home=vault_home.root)  # fmt: skip
     assert done.returncode == 0, done.stderr
     first, second = json.loads(done.stdout)["documents"]
+    assert first["template"] == "my inspection"  # the file's name, its ".schema.json" aside
     fields = first["fields"]
     assert fields["inspector"]["value"] == "Grace Reid" and fields["inspector"]["grounded"]
     assert fields["risk_level"]["value"] == "MEDIUM"
