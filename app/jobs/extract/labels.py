@@ -34,6 +34,7 @@ from app.jobs.extract.spec import (
     fold,
     lexicon,
     name_words,
+    short_description,
     without_brackets,
 )
 from app.jobs.extract.values import typed_values
@@ -726,11 +727,12 @@ def _in_a_sentence(line: str, match: re.Match[str]) -> bool:
 
 def _written_labels(spec: FieldSpec) -> list[str]:
     """The labels looked for garbled by OCR: those the template writes (`x-labels`, `title`),
-    else the property's name in words, capitalised as a form prints a label (so that OCR's
-    "Depaitment" is "department", and a word of a sentence in lower case is not). Synonyms are
-    not: how a form writes a label is not theirs to say."""
+    else a description as short as a label, else the property's name in words, capitalised as
+    a form prints a label (so that OCR's "Depaitment" is "department", and a word of a sentence
+    in lower case is not). Synonyms are not: how a form writes a label is not theirs to say."""
     written = [*spec.schema.get("x-labels", []), spec.schema.get("title", "")]
-    return [label for label in written if label] or [name_words(spec.name).capitalize()]
+    own = short_description(spec.schema) or [name_words(spec.name)]
+    return [label for label in written if label] or [label[:1].upper() + label[1:] for label in own]
 
 
 def _in_capitals(spec: FieldSpec) -> bool:

@@ -110,12 +110,22 @@ def name_words(name: str) -> str:
     return re.sub(r"[_ -]+\d$", "", name).replace("_", " ").replace("-", " ")
 
 
+def short_description(prop: Mapping[str, Any]) -> list[str]:
+    """A description as short as a label is one: "Beeper number", "The site's postcode" (its
+    article aside); a longer one, or one that explains ("What happened, as written"), only
+    offers its alternatives (`label_candidates`)."""
+    first = str(prop.get("description", "")).split(". ")[0].strip().rstrip(".")
+    phrase = re.sub(r"^(?:the|a|an) ", "", first, flags=re.IGNORECASE)
+    return [phrase] if 0 < len(phrase.split()) <= 4 and "," not in phrase else []
+
+
 def label_candidates(name: str, prop: Mapping[str, Any]) -> list[str]:
     """Every phrase a document may use to label this field, from the schema itself: the
-    `x-labels` hints, the title, the property name in words, the alternative names in the
-    description, each of these without its qualifiers ("Patient age" -> "age"), and the lexicon's
-    synonyms of any of them."""
+    `x-labels` hints, the title, the property name in words, a description as short as a label
+    or the alternative names a longer one gives, each of these without its qualifiers ("Patient
+    age" -> "age"), and the lexicon's synonyms of any of them."""
     own = [*prop.get("x-labels", []), prop.get("title", ""), name_words(name)]
+    own += short_description(prop)
     description = str(prop.get("description", "")).split(". ")[0]
     for match in _ALTERNATIVE.finditer(description):
         phrase = (match.group(1) or match.group(2)).strip()

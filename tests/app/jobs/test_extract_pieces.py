@@ -940,3 +940,15 @@ def test_a_number_that_ends_a_property_name_is_part_of_its_label_unless_a_single
     props = {"under_25": {"type": "string"}, "over_65": {"type": "string"}}
     fields = fill(text, props, pages=pages)
     assert (fields["under_25"].value, fields["over_65"].value) == ("14", "9")
+
+
+def test_a_description_as_short_as_a_label_is_one_even_garbled_by_ocr():
+    text, pages = ocr_page([
+        ("PAGER NUMBFR 555 0101", [10, 10, 250, 24]),  # OCR read an "E" as an "F"
+        ("What happened: van late", [10, 30, 250, 44]),
+    ])  # fmt: skip
+    props = {"f1": {"type": "string", "description": "The pager number."},
+             "f2": {"type": "string", "description": "What happened, as written."}}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    # A description that explains is no label: "What happened" is not looked for.
+    assert (fields["f1"].value, fields["f2"].value) == ("555 0101", None)
