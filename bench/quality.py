@@ -1,6 +1,6 @@
 """Quality of the jobs on real documents: the reference scorers run against the project's CLI.
 
-    .venv/bin/python bench/quality.py [--only forms|forms-names|extract|notes|handwriting]
+    .venv/bin/python bench/quality.py [--only forms|forms-user|extract|notes|handwriting]
                                       [--limit N] [--data DIR] [--scorers DIR] [--cli CMD]
 
 Runs ../shared/devdata/score/{forms_score,real_extract_score,notes_score,ocr_score}.py over the
@@ -8,8 +8,9 @@ dev folders (forms/, extract/, notes/, handwriting/) and prints one line per mea
 
     forms: accuracy 0.49 (target >= 0.75)
 
-`forms-names` runs the forms again with a schema as users write one (property names alone, no
-title or label hints), scored with the forms scorer's own functions; the issue sets no target.
+`forms-user` runs the forms again with schemas as users write them (property names alone, or
+descriptions alone; no title or label hints), scored with the forms scorer's own functions; the
+issue sets no target for them.
 
 Each scorer runs in a throwaway vault (made here, deleted after) and reads the documents where they
 are: nothing is copied. `--limit N` scores the first N documents of each set (for handwriting
@@ -77,17 +78,20 @@ MEASURES = {
             "seconds per form", r"^project\s*: accuracy .* (?P<value>[\d.]+) s/form", 5.0, False
         ),
     ],
-    # The same forms with a schema as a user writes one: a property per question, named by its
-    # words in snake_case, with no title and no label hints.
-    "forms-names": [
-        Measure("accuracy", r"^names-only: accuracy (?P<value>[\d.]+)", None, True),
-        Measure(
-            "wrong-but-grounded rate",
-            r"^names-only: accuracy [\d.]+ \(\d+/(?P<total>\d+)\)"
-            r" wrong-but-grounded (?P<value>\d+)",
-            None,
-            False,
-        ),
+    # The same forms with schemas as users write them (`_user_schemas`): no title, no hints.
+    "forms-user": [
+        measure
+        for style in ("names-only", "descriptions-only")
+        for measure in (
+            Measure(f"{style} accuracy", rf"^{style}: accuracy (?P<value>[\d.]+)", None, True),
+            Measure(
+                f"{style} wrong-but-grounded rate",
+                rf"^{style}: accuracy [\d.]+ \(\d+/(?P<total>\d+)\)"
+                r" wrong-but-grounded (?P<value>\d+)",
+                None,
+                False,
+            ),
+        )
     ],
     "extract": [
         Measure("accuracy on filled truth", r"^non-null accuracy (?P<value>[\d.]+)", 0.90, True),
@@ -168,9 +172,23 @@ def _forms(scorers: Path, data: Path, cli: str, limit: int, work: Path, env) -> 
     return _run(command + (["--limit", str(limit)] if limit else []), env)
 
 
-def _forms_names(scorers: Path, data: Path, cli: str, limit: int, work: Path, env) -> str:
-    """The forms set through the CLI with a schema of property names alone, scored as the
-    reference scorer scores (its own item and judging functions)."""
+def _user_schemas(items: list[dict]) -> dict[str, dict[str, tuple[str, dict]]]:
+    """Each style of user schema for a form's questions: by question key, the property's name
+    and schema. Names only: the question's words in snake_case, nothing else. Descriptions only:
+    an opaque name, and the question's words, as a sentence starts, as the description."""
+    return {
+        "names-only": {item["key"]: (item["key"], {"type": "string"}) for item in items},
+        "descriptions-only": {
+            item["key"]: (f"field_{n}", {"type": "string",
+                                         "description": item["label"].strip().capitalize()})
+            for n, item in enumerate(items, 1)
+        },  # fmt: skip
+    }
+
+
+def _forms_user(scorers: Path, data: Path, cli: str, limit: int, work: Path, env) -> str:
+    """The forms set through the CLI with schemas as users write them (`_user_schemas`),
+    scored as the reference scorer scores (its own item and judging functions)."""
     sys.path.insert(0, str(scorers))
     from forms_score import judge, load_items
 
@@ -179,27 +197,32 @@ def _forms_names(scorers: Path, data: Path, cli: str, limit: int, work: Path, en
     # OCR once; each extract below reuses the stored reading of the same document.
     subprocess.run([cli, "digitize", *[str(image) for _, image in forms]], env=env,
                    capture_output=True)  # fmt: skip
-    right = wrong_grounded = total = 0
+    scores: dict[str, list[int]] = {}  # style: [right, wrong but grounded, questions]
+    schema = work / "schema.json"
     for fields_path, image in forms:
         _, items = load_items(fields_path)
         if not items:
             continue
-        schema = work / "schema.json"
-        properties = {item["key"]: {"type": "string"} for item in items}
-        schema.write_text(json.dumps({"type": "object", "properties": properties}))
-        done = subprocess.run([cli, "extract", "--json", "--template", str(schema), str(image)],
-                              env=env, capture_output=True, text=True)  # fmt: skip
-        if done.returncode != 0:
-            return f"extract of {image.name} failed: {done.stderr.strip()[-300:]}"
-        fields = json.loads(done.stdout)["documents"][0]["fields"]
-        for item in items:
-            got = fields.get(item["key"]) or {}
-            exact, _ = judge(got.get("value"), item["truths"])
-            right += exact
-            wrong_grounded += bool(got.get("grounded")) and not exact
-            total += 1
-    return (f"names-only: accuracy {right / max(total, 1):.3f} ({right}/{total})"
-            f" wrong-but-grounded {wrong_grounded}\n")  # fmt: skip
+        for style, properties in _user_schemas(items).items():
+            schema.write_text(json.dumps({"type": "object",
+                                          "properties": dict(properties.values())}))  # fmt: skip
+            command = [cli, "extract", "--json", "--template", str(schema), str(image)]
+            done = subprocess.run(command, env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                return f"extract of {image.name} failed: {done.stderr.strip()[-300:]}"
+            fields = json.loads(done.stdout)["documents"][0]["fields"]
+            score = scores.setdefault(style, [0, 0, 0])
+            for item in items:
+                got = fields.get(properties[item["key"]][0]) or {}
+                exact, _ = judge(got.get("value"), item["truths"])
+                score[0] += exact
+                score[1] += bool(got.get("grounded")) and not exact
+                score[2] += 1
+    return "".join(
+        f"{style}: accuracy {right / max(total, 1):.3f} ({right}/{total})"
+        f" wrong-but-grounded {wrong_grounded}\n"
+        for style, (right, wrong_grounded, total) in scores.items()
+    )
 
 
 def _extract(scorers: Path, data: Path, cli: str, limit: int, work: Path, env) -> str:
@@ -255,7 +278,7 @@ def _handwriting(scorers: Path, data: Path, cli: str, limit: int, work: Path, en
 
 RUNNERS: dict[str, Callable[..., str]] = {
     "forms": _forms,
-    "forms-names": _forms_names,
+    "forms-user": _forms_user,
     "extract": _extract,
     "notes": _notes,
     "handwriting": _handwriting,
