@@ -110,7 +110,7 @@ def test_facts_read_unsurely_are_listed_and_marked_apart_from_those_not_in_the_s
 def test_a_listed_fact_is_marked_where_it_stands_not_inside_a_longer_number(qtbot):
     tab = SummaryTab()
     qtbot.addWidget(tab)
-    content = {"summary": "Known since 1984 [S1]. Pulse 84 at 13.84 h [S1].", "sections": [],
+    content = {"summary": "Treated since 1984 [S1]. Pulse 84 at 13.84 h [S1].", "sections": [],
                "ungrounded": [], "read_unsurely": ["84"]}  # fmt: skip
     tab.show_result(jobs.Result(1, 1, "summarize", 1, content, {}))
     (mark,) = tab.text.extraSelections()

@@ -106,7 +106,7 @@ def fold(phrase: str) -> str:
 
 def name_words(name: str) -> str:
     """A property's name in words ("wall_finish" -> "wall finish"); "date_2" is the second
-    "date" of the form, not a label of its own, but "under_25" is the label "under 25"."""
+    "date" of the form, not a label of its own, but "bay_14" is the label "bay 14"."""
     return re.sub(r"[_ -]+\d$", "", name).replace("_", " ").replace("-", " ")
 
 

@@ -932,14 +932,14 @@ def test_a_schema_of_property_names_alone_finds_labels_ocr_garbled_or_capitalise
 
 
 def test_a_number_that_ends_a_property_name_is_part_of_its_label_unless_a_single_digit():
-    # "date_2" is the second date; "under_25" is the label "under 25", not a second "under".
+    # "date_2" is the second date; "bay_14" is the label "bay 14", not a second "bay".
     text, pages = ocr_page([
-        ("Under 25: 14", [10, 10, 150, 24]),
-        ("Over 65: 9", [10, 30, 150, 44]),
+        ("Bay 14: 3", [10, 10, 150, 24]),
+        ("Bay 22: 9", [10, 30, 150, 44]),
     ])  # fmt: skip
-    props = {"under_25": {"type": "string"}, "over_65": {"type": "string"}}
+    props = {"bay_14": {"type": "string"}, "bay_22": {"type": "string"}}
     fields = fill(text, props, pages=pages)
-    assert (fields["under_25"].value, fields["over_65"].value) == ("14", "9")
+    assert (fields["bay_14"].value, fields["bay_22"].value) == ("3", "9")
 
 
 def test_a_description_as_short_as_a_label_is_one_even_garbled_by_ocr():
