@@ -115,9 +115,12 @@ def assign(blocks: list[Block], specs: list[FieldSpec]) -> dict[int, list[tuple[
     """Each block to the field it names best (if any): {field index: [(score, block)]} in
     document order."""
     taken: dict[int, list[tuple[float, Block]]] = {}
+    # Fields of a kind the template labels alike are one label's places in order ("date",
+    # "date_2"; two fields described "Date"); not the two parts of a blood pressure.
+    key = [(spec.kind, *(fold(label) for label in _written_labels(spec))) for spec in specs]
     twins: dict[tuple[str, ...], list[int]] = {}
-    for index, spec in enumerate(specs):
-        twins.setdefault(spec.labels, []).append(index)
+    for index in range(len(specs)):
+        twins.setdefault(key[index], []).append(index)
     used: dict[tuple[str, ...], int] = {}
     for block in blocks:
         scores = [similarity(block.label, spec.labels) for spec in specs]
@@ -127,12 +130,12 @@ def assign(blocks: list[Block], specs: list[FieldSpec]) -> dict[int, list[tuple[
         # Every field it names equally well ("BP" for both parts of a blood pressure), but
         # one of several fields with the same labels: the k-th "Score" is the k-th score field.
         for index in [i for i, score in enumerate(scores) if score == best]:
-            group = twins[specs[index].labels]
+            group = twins[key[index]]
             if len(group) > 1:
                 if index != group[0] or best < _TWIN_SCORE:
                     continue  # ("SPENT TO DATE" is no turn of the "DATE" fields)
-                turn = used.get(specs[index].labels, 0)
-                used[specs[index].labels] = turn + 1
+                turn = used.get(key[index], 0)
+                used[key[index]] = turn + 1
                 if turn >= len(group):
                     continue
                 index = group[turn]

@@ -952,3 +952,16 @@ def test_a_description_as_short_as_a_label_is_one_even_garbled_by_ocr():
     fields = fill(text, props, pages=pages)
     # A description that explains is no label: "What happened" is not looked for.
     assert (fields["f1"].value, fields["f2"].value) == ("555 0101", None)
+
+
+def test_fields_described_alike_take_their_labels_places_in_order():
+    text, pages = ocr_page([
+        ("DATE: 3/4/21", [10, 10, 150, 24]),
+        ("CHECKED BY: A. Ray", [10, 30, 200, 44]),
+        ("DATE: 9/4/21", [10, 50, 150, 64]),
+    ])  # fmt: skip
+    props = {"opened": {"type": "string", "description": "Date"},
+             "checker": {"type": "string", "description": "Checked by"},
+             "closed": {"type": "string", "description": "Date"}}  # fmt: skip
+    fields = fill(text, props, pages=pages)
+    assert (fields["opened"].value, fields["closed"].value) == ("3/4/21", "9/4/21")
