@@ -49,6 +49,10 @@ STATES = {
     "read unsurely": ("? check",
                       "The OCR was unsure reading this value's line: compare it with the page.",
                       QColor(255, 214, 102, 140)),
+    "model, read unsurely": ("? check",
+                             "The model chose this value, and the OCR was unsure reading this "
+                             "value's line: compare it with the page.",
+                             QColor(255, 214, 102, 140)),
     "invalid": ("! invalid", "This value does not fit the template's type for the field.",
                 QColor(255, 214, 102, 140)),
     "not in source": ("✗ not in source",
@@ -61,7 +65,8 @@ STATES = {
                  "Source: you. You accepted this value; the highlighted passage is what it was "
                  "read from.", QColor(102, 178, 255, 90)),
 }  # fmt: skip
-ACCEPTABLE = ("found", "model", "read unsurely")  # as read, and in the text: to be checked
+# As read, and in the text: to be checked, and so open to be accepted.
+ACCEPTABLE = ("found", "model", "read unsurely", "model, read unsurely")
 VALUE, STATE = 1, 2
 
 
@@ -76,9 +81,10 @@ def field_state(field: dict[str, Any], source_text: str) -> str:
         return "not in source"
     if not field.get("valid", True):
         return "invalid"
+    by_model = field.get("source") == "model"
     if field.get("read_unsurely"):
-        return "read unsurely"
-    return "model" if field.get("source") == "model" else "found"
+        return "model, read unsurely" if by_model else "read unsurely"
+    return "model" if by_model else "found"
 
 
 def parse_cell(text: str, previous: Any, schema: dict[str, Any] | None) -> Any:
@@ -335,10 +341,7 @@ class ExtractTab(QWidget):
         name = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
         field = self.result.content.get("fields", {}).get(name, {})
         state = self.table.item(row, STATE).data(Qt.ItemDataRole.UserRole)
-        sentence = STATES[state][1]
-        if state == "read unsurely" and field.get("source") == "model":  # both are to check
-            sentence = f"The model chose this value, and t{sentence[1:]}"
-        self.evidence_status.setText(sentence)
+        self.evidence_status.setText(STATES[state][1])
         self.accept_button.setEnabled(state in ACCEPTABLE)
         span = evidence_span(field.get("evidence") or "", self.source_text.toPlainText())
         if span is None or state == "you":
